@@ -1,0 +1,68 @@
+"""The ERP source as the pipeline finds it: does it follow the contract, and how big is it."""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+
+from neuroerp.contract import TABLES
+from neuroerp.source.database import contract_deviations, row_counts
+from pipelines.resources import ErpSource, Warehouse
+
+CONTRACT_CHECK = dg.AssetCheckSpec(
+    "follows_contract",
+    asset="erp_source_profile",
+    description="Every table and column of the ERP source contract exists in the source.",
+    blocking=True,
+)
+
+
+@dg.asset(
+    group_name="source",
+    kinds={"sqlalchemy", "duckdb"},
+    check_specs=[CONTRACT_CHECK],
+)
+def erp_source_profile(context: dg.AssetExecutionContext, erp_source: ErpSource, warehouse: Warehouse):
+    """Row counts per contract table of the ERP source, kept in `ops.source_profile`.
+
+    The check next to it fails when the source lacks a contract table or column, so nothing
+    downstream reads a database that does not follow the contract.
+    """
+    with erp_source.engine() as engine:
+        problems = contract_deviations(engine)
+        counts = {} if problems else row_counts(engine)
+    profiled_at = dt.datetime.now(dt.UTC)
+    profile = pl.DataFrame(
+        {
+            "domain": [t.domain for t in TABLES],
+            "table_name": [t.name for t in TABLES],
+            "row_count": [counts.get(t.name) for t in TABLES],
+        },
+        schema_overrides={"row_count": pl.Int64},
+    ).with_columns(profiled_at=pl.lit(profiled_at), source_dialect=pl.lit(erp_source.dialect))
+    with warehouse.connect() as conn:
+        conn.execute("CREATE SCHEMA IF NOT EXISTS ops")
+        conn.register("profile_rows", profile.to_arrow())
+        conn.execute("CREATE OR REPLACE TABLE ops.source_profile AS SELECT * FROM profile_rows")
+    for problem in problems:
+        context.log.error(problem)
+    markdown = "| table | rows |\n|---|---:|\n" + "\n".join(
+        f"| {t.qualified_name} | {counts.get(t.name, 'n/a')} |" for t in TABLES
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "source_dialect": erp_source.dialect,
+            "tables": len(TABLES),
+            "rows_total": sum(counts.values()),
+            "row_counts": dg.MetadataValue.md(markdown),
+            "dagster/row_count": len(TABLES),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name="follows_contract",
+                passed=not problems,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={"problems": dg.MetadataValue.json(problems)},
+            )
+        ],
+    )

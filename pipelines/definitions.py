@@ -1,0 +1,21 @@
+"""The NeuroERP analytics code location: every asset, check, job, schedule and sensor."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from assets.source.profile import erp_source_profile
+from neuroerp.settings import apply_defaults
+from pipelines.resources import ErpSource, Warehouse
+
+apply_defaults()
+
+defs = dg.Definitions(
+    assets=[erp_source_profile],
+    resources={
+        "erp_source": ErpSource(url=dg.EnvVar("NEUROERP_SOURCE_URL")),
+        "warehouse": Warehouse(home=dg.EnvVar("NEUROERP_HOME")),
+    },
+    # one process per run: the DuckDB warehouse admits a single writing process
+    executor=dg.in_process_executor,
+)
