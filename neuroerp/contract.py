@@ -57,6 +57,7 @@ class Column:
     values: tuple[str, ...] | None = None
     references: str | None = None  # "table.column" of the parent row
     semantic: Semantic | None = None
+    planned: bool = False  # an instant that may lie ahead (expected arrival, lease end)
 
 
 @dataclass(frozen=True)
@@ -264,7 +265,7 @@ TABLES: tuple[Table, ...] = (
             _enum("kind", "CHED-P|CHED-PP|CHED-D|COI"),
             _c("reference_no"),
             _null("submitted_at", T.TIMESTAMPTZ),
-            _c("arrival_at", T.TIMESTAMPTZ),
+            _c("arrival_at", T.TIMESTAMPTZ, planned=True),
             _enum("status", "draft|submitted|validated|endorsed|rejected"),
             UPDATED_AT,
         ),
@@ -598,7 +599,7 @@ TABLES: tuple[Table, ...] = (
             _c("lock_id"),
             _c("locked_by"),
             _c("locked_at", T.TIMESTAMPTZ),
-            _c("expires_at", T.TIMESTAMPTZ),
+            _c("expires_at", T.TIMESTAMPTZ, planned=True),
         ),
         ("lock_id",),
         kind=TableKind.SNAPSHOT,
@@ -640,6 +641,30 @@ GERMAN_LANDS: dict[str, str] = {
     "SH": "Schleswig-Holstein",
     "TH": "Thüringen",
 }
+
+
+def parents(spec: Table) -> list[Table]:
+    """The tables this one references."""
+    names = dict.fromkeys(c.references.split(".")[0] for c in spec.columns if c.references)
+    return [TABLES_BY_NAME[n] for n in names]
+
+
+def load_order() -> list[Table]:
+    """Every table after the tables it references (the contract has no reference cycles)."""
+    done: dict[str, Table] = {}
+
+    def visit(spec: Table, path: tuple[str, ...]) -> None:
+        if spec.name in done:
+            return
+        if spec.name in path:
+            raise ValueError(f"reference cycle: {' -> '.join(path + (spec.name,))}")
+        for parent in parents(spec):
+            visit(parent, path + (spec.name,))
+        done[spec.name] = spec
+
+    for spec in TABLES:
+        visit(spec, ())
+    return list(done.values())
 
 
 def table(name: str) -> Table:

@@ -113,7 +113,7 @@ def run_materialization(selection: str | None = None) -> bool:
 
     job = dg.define_asset_job("neuroerp_cli_materialize", selection=dg.AssetSelection.assets(*keys))
     run_defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[job], loggers={"progress": progress_logger}))
-    instance = dg.DagsterInstance.get()
+    instance = _instance()
     started = time.perf_counter()
     with tracker.progress:
         result = run_defs.resolve_job_def(job.name).execute_in_process(
@@ -128,6 +128,23 @@ def run_materialization(selection: str | None = None) -> bool:
         e for e in result.get_asset_check_evaluations() if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     ]
     return result.success and not failed_checks
+
+
+def _instance():
+    """The Dagster instance under DAGSTER_HOME; the first opening (which creates its storage)
+    is serialised across processes, so concurrent CLI runs on a fresh home do not race."""
+    import fcntl
+    import os
+
+    import dagster as dg
+
+    lock_path = Path(os.environ["DAGSTER_HOME"]) / ".instance.lock"
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return dg.DagsterInstance.get()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class _StepTracker(logging.Handler):
@@ -162,9 +179,16 @@ def _print_summary(result, seconds: float) -> None:
     for column in ("asset", "rows", "checks"):
         table.add_column(column)
     checks: dict[str, list[str]] = {}
+    passed: dict[str, int] = {}
     for evaluation in result.get_asset_check_evaluations():
-        mark = "ok" if evaluation.passed else f"FAILED ({evaluation.severity.value.lower()})"
-        checks.setdefault(evaluation.asset_key.to_user_string(), []).append(f"{evaluation.check_name}: {mark}")
+        key = evaluation.asset_key.to_user_string()
+        if evaluation.passed:
+            passed[key] = passed.get(key, 0) + 1
+        else:
+            mark = "FAILED" if evaluation.severity == dg.AssetCheckSeverity.ERROR else "warns"
+            checks.setdefault(key, []).append(f"{evaluation.check_name}: {mark}")
+    for key, n in passed.items():
+        checks.setdefault(key, []).insert(0, f"{n} ok")
     for event in result.get_asset_materialization_events():
         mat = event.materialization
         key = mat.asset_key.to_user_string()

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.ingest.raw_tables import RAW_ASSETS
 from assets.source.profile import erp_source_profile
 from neuroerp.settings import apply_defaults
+from pipelines.jobs import ingest_job, ingest_schedule
 from pipelines.resources import ErpSource, Warehouse
 
 apply_defaults()
 
 defs = dg.Definitions(
-    assets=[erp_source_profile],
+    assets=[erp_source_profile, *RAW_ASSETS],
+    jobs=[ingest_job],
+    schedules=[ingest_schedule],
     resources={
         "erp_source": ErpSource(url=dg.EnvVar("NEUROERP_SOURCE_URL")),
         "warehouse": Warehouse(home=dg.EnvVar("NEUROERP_HOME")),

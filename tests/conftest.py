@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import uuid
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from neuroerp.devtools.postgres import throwaway_postgres
 from neuroerp.seed.generator import Dataset, generate
 
-AS_OF = dt.date(2026, 11, 26)
+AS_OF = dt.date(2026, 11, 20)  # in the past: the data ends before the real clock
 SEED = 7
 
 
@@ -28,20 +29,26 @@ def postgres_admin_url() -> Iterator[str]:
         yield server.url
 
 
-@pytest.fixture
-def pg_url(postgres_admin_url: str) -> Iterator[str]:
-    """A fresh, empty database for one test; dropped afterwards."""
+@contextlib.contextmanager
+def fresh_database(admin_url: str) -> Iterator[str]:
+    """A new, empty database on the server; dropped afterwards."""
     name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
     try:
-        yield url
+        yield sa.engine.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh, empty database for one test."""
+    with fresh_database(postgres_admin_url) as url:
+        yield url
 
 
 @pytest.fixture

@@ -130,7 +130,7 @@ def exp_003(t: Tables, as_of: dt.date) -> set[str]:
 
 
 def exp_004(t: Tables, as_of: dt.date) -> set[str]:
-    now = dt.datetime.combine(as_of, dt.time(16), tzinfo=dt.UTC)
+    now = dt.datetime.combine(as_of, dt.time(21), tzinfo=dt.UTC)
     cases = t("suspicious_transactions").filter(
         (pl.col("reported_at").is_null() & (pl.col("flagged_at") < now - dt.timedelta(hours=24)))
         | (pl.col("reported_at") - pl.col("flagged_at") > pl.duration(hours=24))
@@ -240,7 +240,7 @@ def lksg_003(t: Tables, as_of: dt.date) -> set[str]:
 
 
 def gdpr_001(t: Tables, as_of: dt.date) -> set[str]:
-    now = dt.datetime.combine(as_of, dt.time(16), tzinfo=dt.UTC)
+    now = dt.datetime.combine(as_of, dt.time(21), tzinfo=dt.UTC)
     req = t("gdpr_requests").filter(
         (pl.col("kind") == "erasure") & (pl.col("status") == "open") & ~pl.col("legal_hold")
         & (pl.col("received_at") < now - dt.timedelta(days=30))

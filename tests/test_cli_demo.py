@@ -46,6 +46,7 @@ def test_materialize_fails_when_the_source_breaks_the_contract(tmp_path):
     result = CliRunner().invoke(main, ["materialize"], env=env)
     assert result.exit_code == 1
     assert "follows_contract: FAILED" in result.output
+    assert "erp_source_profile" in result.output
 
 
 def test_materialize_rejects_an_empty_selection(tmp_path):

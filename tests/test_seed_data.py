@@ -263,3 +263,17 @@ def test_as_of_moves_the_data_with_it():
     assert later.table("sales_orders")["ordered_at"].max().date() <= dt.date(2027, 3, 1)
     assert later.table("sales_orders")["ordered_at"].min().date() >= dt.date(2025, 3, 1)
     assert TABLES_BY_NAME  # the contract is importable alongside
+
+
+def test_nothing_happens_after_the_generators_clock(dataset):
+    from neuroerp.contract import ColumnType
+
+    now = dataset.ctx.now
+    for spec in TABLES:
+        df = dataset.table(spec.name)
+        for col in spec.columns:
+            if col.type is ColumnType.TIMESTAMPTZ and not col.planned:
+                latest = df[col.name].max()
+                assert latest is None or latest <= now, (spec.name, col.name, latest)
+            if col.type is ColumnType.TIMESTAMP:
+                assert df[col.name].max() <= now.replace(tzinfo=None), (spec.name, col.name)

@@ -98,8 +98,8 @@ class Context:
 
     @property
     def now(self) -> dt.datetime:
-        """The generator's clock: 16:00 UTC on the as-of day."""
-        return dt.datetime.combine(self.as_of, dt.time(16, 0), tzinfo=dt.UTC)
+        """The generator's clock: 21:00 UTC on the as-of day, after the day's business."""
+        return dt.datetime.combine(self.as_of, dt.time(21, 0), tzinfo=dt.UTC)
 
     @property
     def history_start(self) -> dt.date:

@@ -233,7 +233,10 @@ def cash(ctx: Context, t: TenantProfile, open_ar: pl.DataFrame) -> tuple[pl.Data
             "bank_balance": money(balance),
             "credit_line_limit": t.credit_line,
             "credit_line_rate_pct": np.where(weekdays < rate_change, t.credit_rate_pct + 0.5, t.credit_rate_pct),
-            "updated_at": business_instants(rng, weekdays, 18.0, 19.0),
+            # the bank statement of the day arrives in the evening; today's is provisional
+            "updated_at": pl.select(
+                pl.min_horizontal(business_instants(rng, weekdays, 18.0, 19.0), ctx.now_expr)
+            ).to_series(),
         }
     )
     ahead = np.arange(np.datetime64(ctx.as_of) + 1, np.datetime64(ctx.as_of) + 91)

@@ -432,6 +432,7 @@ def consents(ctx: Context, customer_df: pl.DataFrame) -> pl.DataFrame:
         granted = holders["created_at"] + pl.Series(rng.integers(0, 86400 * 30, size=n) * 1_000_000).cast(
             pl.Duration("us")
         )
+        granted = pl.select(pl.min_horizontal(granted, ctx.now_expr - pl.duration(hours=1))).to_series()
         revoke = rng.random(n) < 0.12
         revoked_at = pl.Series(
             [

@@ -92,7 +92,7 @@ def sales(
         pick(rng, ["counter", "field", "phone", "webshop"], n_orders, weights=[0.3, 0.4, 0.2, 0.1]),
     )
     ordered_at = business_instants(rng, days)
-    webshop_time = business_instants(rng, days, 0.0, 23.99)
+    webshop_time = pl.select(pl.min_horizontal(business_instants(rng, days, 0.0, 23.99), ctx.now_expr)).to_series()
     ordered_at = pl.select(
         pl.when(pl.Series(channel == "webshop")).then(webshop_time).otherwise(ordered_at)
     ).to_series()
@@ -509,9 +509,10 @@ def stock(
         "article_id", "warehouse_id", quantity=pl.Series(-qty), kind=pl.lit("transfer_out"),
         occurred_at=tr_time[:n_tr], reference_id=pl.Series(ref),
     )  # fmt: skip
+    arrival = pl.select(pl.min_horizontal(tr_time[:n_tr] + pl.duration(hours=6), ctx.now_expr)).to_series()
     t_in = transfers.select(
         "article_id", warehouse_id="_to", quantity=pl.Series(qty), kind=pl.lit("transfer_in"),
-        occurred_at=tr_time[:n_tr] + pl.duration(hours=6), reference_id=pl.Series(ref),
+        occurred_at=arrival, reference_id=pl.Series(ref),
     )  # fmt: skip
     # monthly-ish inventory count corrections
     n_adj = round(sale.height * 0.05)

@@ -9,6 +9,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from neuroerp.contract import ColumnType, Table
+from neuroerp.ingest.types import polars_type
 from neuroerp.source.database import qualified_name
 
 Advance = Callable[[int], None]
@@ -20,24 +21,9 @@ def to_contract_types(df: pl.DataFrame, spec: Table) -> pl.DataFrame:
     exprs = []
     for c in spec.columns:
         col = pl.col(c.name)
-        match c.type:
-            case ColumnType.MONEY | ColumnType.QUANTITY | ColumnType.PERCENT:
-                precision, scale = c.type.numeric_precision
-                exprs.append(col.cast(pl.Float64).round(scale).cast(pl.Decimal(precision, scale)))
-            case ColumnType.TIMESTAMPTZ:
-                exprs.append(col.cast(pl.Datetime("us", "UTC")))
-            case ColumnType.TIMESTAMP:
-                exprs.append(col.cast(pl.Datetime("us")))
-            case ColumnType.DATE:
-                exprs.append(col.cast(pl.Date))
-            case ColumnType.BOOL:
-                exprs.append(col.cast(pl.Boolean))
-            case ColumnType.INT:
-                exprs.append(col.cast(pl.Int32))
-            case ColumnType.BIGINT:
-                exprs.append(col.cast(pl.Int64))
-            case _:
-                exprs.append(col.cast(pl.String))
+        if c.type.numeric_precision:  # round before the decimal cast, which would truncate
+            col = col.cast(pl.Float64).round(c.type.numeric_precision[1])
+        exprs.append(col.cast(polars_type(c.type)))
     return df.select(exprs)
 
 

@@ -1,0 +1,227 @@
+"""Ingest benchmark: the project's ingest against raw ADBC and pandas.read_sql, in one run.
+
+    scripts/bench ingest [--scale 1.1] [--repeat 3]
+
+1. On a throw-away PostgreSQL 15 seeded at the given scale, reads `sales.sales_order_lines`
+   (about 1M rows at scale 1.1) with the query the ingest uses, three ways:
+   raw ADBC `fetch_arrow_table`, `pandas.read_sql` (psycopg), and the project's ingest (typed,
+   validated with pandera, screened for duplicates and dangling references, written to DuckDB in
+   one transaction). Prints rows/s, CPU seconds and the ratio to raw ADBC.
+2. Full load of every table at that scale versus an incremental run after 1 % of the rows of
+   every mutable table changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+import sqlalchemy as sa
+
+from neuroerp.contract import TableKind, load_order, table
+from neuroerp.devtools.postgres import throwaway_postgres
+from neuroerp.ingest import ingest_table
+from neuroerp.ingest.parsing import parse
+from neuroerp.ingest.readers import PostgresReader, Selection
+from neuroerp.ingest.validation import find_problems, table_schema
+from neuroerp.seed import seed_source
+from neuroerp.source.database import create_source_engine, qualified_name
+
+TABLE = "sales_order_lines"
+RESULTS = Path(__file__).parent / "results"
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _measure(fn, repeat: int) -> tuple[float, float, int]:
+    """Median wall seconds, median CPU seconds of this process, rows."""
+    walls, cpus, rows = [], [], 0
+    for _ in range(repeat):
+        cpu, wall = _cpu(), time.perf_counter()
+        rows = fn()
+        walls.append(time.perf_counter() - wall)
+        cpus.append(_cpu() - cpu)
+    return statistics.median(walls), statistics.median(cpus), rows
+
+
+def compare_readers(url: str, repeat: int, work: Path) -> list[dict]:
+    import adbc_driver_postgresql.dbapi as adbc
+    import pandas as pd
+
+    spec = table(TABLE)
+    reader = PostgresReader(url)
+    query = reader.query(spec, Selection(full=True))
+
+    def raw_adbc() -> int:
+        with adbc.connect(reader.uri) as conn, conn.cursor() as cur:
+            cur.execute(query)
+            return cur.fetch_arrow_table().num_rows
+
+    def pandas_read_sql() -> int:
+        engine = create_source_engine(url)
+        with engine.connect() as conn:
+            n = len(pd.read_sql(sa.text(query), conn))
+        engine.dispose()
+        return n
+
+    def extract_and_validate() -> int:
+        schema = table_schema(spec)
+        n = 0
+        with reader.connect() as conn:
+            for frame in reader.batches(conn, spec, Selection(full=True), 200_000):
+                typed, _ = parse(spec, frame)
+                find_problems(schema, spec, typed)
+                n += frame.height
+        return n
+
+    warehouse = work / "bench.duckdb"
+    with duckdb.connect(str(warehouse)) as conn:  # the parents, so references can be checked
+        for parent in load_order():
+            if parent.name in ("customers", "staff", "suppliers", "articles", "warehouses", "sales_orders"):
+                ingest_table(reader, conn, parent)
+
+    def project_ingest() -> int:
+        with duckdb.connect(str(warehouse)) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS raw.{TABLE}")
+            conn.execute("DELETE FROM ops.ingest_state WHERE table_name = ?", [TABLE])
+            stats = ingest_table(reader, conn, spec)
+            assert stats.rows_quarantined == 0 and stats.balanced
+            return stats.rows_ok
+
+    def ingest_in_child() -> tuple[int, float]:
+        """The complete ingest again, in its own process: rows and peak memory (MiB)."""
+        script = (
+            "import duckdb, sys; from neuroerp.contract import table; from neuroerp.ingest import ingest_table; "
+            "from neuroerp.ingest.readers import PostgresReader; c = duckdb.connect(sys.argv[2]); "
+            f"c.execute('DROP TABLE IF EXISTS raw.{TABLE}'); "
+            f"c.execute(\"DELETE FROM ops.ingest_state WHERE table_name = '{TABLE}'\"); "
+            f"n = ingest_table(PostgresReader(sys.argv[1]), c, table('{TABLE}')).rows_ok; "
+            # VmHWM: the peak of this program's own memory (ru_maxrss would include the forking parent)
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]; "
+            "print(n, hwm)"
+        )
+        result = subprocess.run([sys.executable, "-c", script, url, str(warehouse)], capture_output=True, text=True)
+        if result.returncode:
+            raise RuntimeError(result.stderr)
+        rows, peak_kib = result.stdout.split()
+        return int(rows), int(peak_kib) / 1024
+
+    rows = []
+    for name, fn, times in (
+        ("raw ADBC fetch_arrow_table", raw_adbc, repeat),
+        ("pandas.read_sql (psycopg)", pandas_read_sql, 1),
+        ("ingest: extract + type + validate", extract_and_validate, repeat),
+        ("ingest: complete (into DuckDB)", project_ingest, repeat),
+    ):
+        wall, cpu, n = _measure(fn, times)
+        rows.append({"reader": name, "rows": n, "seconds": wall, "cpu_seconds": cpu, "rows_per_s": n / wall})
+    base = rows[0]["rows_per_s"]
+    for r in rows:
+        r["vs_raw_adbc"] = r["rows_per_s"] / base
+    _, peak = ingest_in_child()
+    with adbc.connect(reader.uri) as conn, conn.cursor() as cur:
+        cur.execute(query)
+        whole = cur.fetch_arrow_table().nbytes / 2**20
+    return rows, {"ingest_peak_rss_mib": peak, "table_as_arrow_mib": whole}
+
+
+def full_vs_incremental(url: str, work: Path) -> list[dict]:
+    reader = PostgresReader(url)
+    path = work / "incremental.duckdb"
+    out = []
+    with duckdb.connect(str(path)) as conn:
+        started = time.perf_counter()
+        full = [ingest_table(reader, conn, spec) for spec in load_order()]
+        out.append({"run": "full load, all tables", "seconds": time.perf_counter() - started,
+                    "rows_read": sum(s.rows_read for s in full), "rows_upserted": sum(s.rows_upserted for s in full)})  # fmt: skip
+        changed = _change_one_percent(url)
+        started = time.perf_counter()
+        incremental = [ingest_table(reader, conn, spec) for spec in load_order()]
+        out.append({"run": f"incremental, 1 % changed ({changed:,} rows)", "seconds": time.perf_counter() - started,
+                    "rows_read": sum(s.rows_read for s in incremental),
+                    "rows_upserted": sum(s.rows_upserted for s in incremental)})  # fmt: skip
+    return out
+
+
+def _change_one_percent(url: str) -> int:
+    engine = create_source_engine(url)
+    changed = 0
+    with engine.begin() as conn:
+        for spec in load_order():
+            if spec.kind is not TableKind.MUTABLE:
+                continue
+            name = qualified_name("postgresql", spec)
+            key = ", ".join(f'"{k}"' for k in spec.primary_key)
+            changed += conn.execute(
+                sa.text(
+                    f"UPDATE {name} SET updated_at = now() WHERE ({key}) IN "
+                    f"(SELECT {key} FROM {name} TABLESAMPLE BERNOULLI (1) REPEATABLE (7))"
+                )
+            ).rowcount
+    engine.dispose()
+    return changed
+
+
+def _table(title: str, rows: list[dict], columns: list[tuple[str, str, str]]) -> str:
+    widths = [max(len(header), *(len(fmt.format(r[key])) for r in rows)) for key, header, fmt in columns]
+    lines = [title, "  ".join(h.ljust(w) for (_, h, _), w in zip(columns, widths, strict=True))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r in rows:
+        lines.append("  ".join(fmt.format(r[k]).rjust(w) for (k, _, fmt), w in zip(columns, widths, strict=True)))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.1, help="demo data scale (1.1 gives ~1M order lines)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with throwaway_postgres() as pg, tempfile.TemporaryDirectory() as tmp:
+        admin = sa.create_engine(pg.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text("CREATE DATABASE bench"))
+        url = pg.url_for("bench")
+        started = time.perf_counter()
+        seed_source(url, scale=args.scale, seed=1, as_of=dt.date.today() - dt.timedelta(days=1), create_schema=True)
+        print(f"seeded scale {args.scale} in {time.perf_counter() - started:.1f} s", flush=True)
+        readers, memory = compare_readers(url, args.repeat, Path(tmp))
+        print()
+        print(_table(
+            f"Reading {TABLE} ({readers[0]['rows']:,} rows), median of {args.repeat}",
+            readers,
+            [("reader", "reader", "{}"), ("seconds", "s", "{:.2f}"), ("cpu_seconds", "cpu s", "{:.2f}"),
+             ("rows_per_s", "rows/s", "{:,.0f}"), ("vs_raw_adbc", "vs raw ADBC", "{:.0%}")],
+        ))  # fmt: skip
+        runs = full_vs_incremental(url, Path(tmp))
+        print()
+        print(_table(
+            f"All tables at scale {args.scale}: full load vs incremental",
+            runs,
+            [("run", "run", "{}"), ("seconds", "s", "{:.1f}"), ("rows_read", "rows read", "{:,}"),
+             ("rows_upserted", "rows upserted", "{:,}")],
+        ))  # fmt: skip
+        print(
+            f"\nmemory: the complete ingest of {TABLE} in its own process peaks at "
+            f"{memory['ingest_peak_rss_mib']:.0f} MiB RSS (batches of 200,000 rows); the table alone is "
+            f"{memory['table_as_arrow_mib']:.0f} MiB as Arrow"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "ingest.json").write_text(
+        json.dumps({"readers": readers, "runs": runs, "memory": memory, "scale": args.scale}, indent=1)
+    )
+
+
+if __name__ == "__main__":
+    main()

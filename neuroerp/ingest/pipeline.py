@@ -1,0 +1,197 @@
+"""Ingest one contract table: extract what changed, type it, validate it, apply it.
+
+Modes:
+- full: the first run, `full_refresh`, and tables without a change marker (read whole each run).
+- incremental: rows at or past the watermark minus an overlap window (commits land out of
+  order), plus the keys that need another look: quarantined rows (fixed at the source? parent
+  arrived?) and keys the source has that the warehouse lacks (a row that committed behind the
+  window). A key-only reconciliation also finds hard deletes.
+Every row read ends up exactly once either in raw or in quarantine; the run record says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from queue import Queue
+
+import duckdb
+import polars as pl
+
+from neuroerp.contract import ColumnType, Table, TableKind
+from neuroerp.ingest.parsing import ROW, parse
+from neuroerp.ingest.readers import Selection, SourceReader
+from neuroerp.ingest.store import IngestStore, scalar
+from neuroerp.ingest.types import key_text_expr
+from neuroerp.ingest.validation import FUTURE_TOLERANCE, find_problems, table_schema
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    batch_rows: int = 200_000
+    overlap: dt.timedelta = dt.timedelta(minutes=10)  # how late a commit may land behind its updated_at
+    seq_overlap: int = 10_000  # the same for audit_log.seq
+    reconcile: bool = True  # compare keys to find hard deletes and rows behind the window
+    full_refresh: bool = False
+    stage_on_disk_rows: int = 500_000  # a full read of a larger table stages on disk, not in memory
+
+
+@dataclass
+class IngestStats:
+    table: str
+    mode: str
+    rows_read: int
+    rows_ok: int
+    rows_quarantined: int
+    rows_upserted: int
+    rows_deleted: int
+    watermark: dt.datetime | int | None
+    seconds: float
+    reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows of this run by first reason
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_ok + self.rows_quarantined
+
+
+def ingest_table(
+    reader: SourceReader,
+    conn: duckdb.DuckDBPyConnection,
+    spec: Table,
+    options: IngestOptions = IngestOptions(),
+    now: dt.datetime | None = None,
+) -> IngestStats:
+    started = time.perf_counter()
+    started_at = dt.datetime.now(dt.UTC)
+    now = now or started_at
+    store = IngestStore(conn, spec)
+    store.ensure()
+    state = store.state()
+    full = options.full_refresh or not state.loaded or spec.kind is TableKind.SNAPSHOT
+    mode = "full" if full else "incremental"
+    schema = table_schema(spec, now)
+    watermark = None if spec.kind is TableKind.SNAPSHOT else state.watermark
+    rows_read = 0
+
+    with reader.connect() as source:
+        # a full read of a large table stages on disk; anything else in memory
+        large = full and scalar(conn, f"SELECT count(*) FROM raw.{spec.name}") > options.stage_on_disk_rows
+        store.start(first_load=not state.loaded, large_read=large)
+        try:
+            selection = Selection(full=True)
+            if not full:
+                refetch = store.quarantined_keys()
+                if options.reconcile:
+                    behind = store.reconcile(reader.keys(source, spec))
+                    refetch = pl.concat([refetch, behind]).unique()
+                selection = _incremental(spec, state.watermark, options, refetch)
+            for frame in _prefetched(reader.batches(source, spec, selection, options.batch_rows)):
+                rows_read += frame.height
+                ok, bad = _split(spec, schema, frame)
+                store.add(ok, bad)
+                watermark = _advance(spec, watermark, ok, now)  # bad rows are read again anyway
+            store.screen()
+            if full and state.loaded:
+                store.mark_unseen_deleted()
+            applied = store.apply(mode, started_at, watermark, rows_read)
+            reasons = store.quarantine_reasons() if applied.rows_quarantined else {}
+        finally:
+            store.drop_scratch()
+
+    return IngestStats(
+        table=spec.name,
+        mode=mode,
+        rows_read=rows_read,
+        rows_ok=applied.rows_ok,
+        rows_quarantined=applied.rows_quarantined,
+        rows_upserted=applied.rows_upserted,
+        rows_deleted=applied.rows_deleted,
+        watermark=watermark,
+        seconds=time.perf_counter() - started,
+        reasons=reasons,
+    )
+
+
+def _split(spec: Table, schema, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Typed good rows, and the bad rows as read (key, every reason, the row as JSON)."""
+    typed, problems = parse(spec, frame)
+    problems = _merge_problems(problems, find_problems(schema, spec, typed))
+    if problems.height == 0:
+        return typed.drop(ROW), None
+    bad_rows = problems.group_by(ROW).agg(reasons=pl.col("reason").str.join("; "))
+    ok = typed.join(bad_rows, on=ROW, how="anti").drop(ROW)
+    bad = (
+        frame.with_row_index(ROW)
+        .join(bad_rows, on=ROW, how="inner")
+        .select(
+            source_pk=key_text_expr(spec),
+            reasons="reasons",
+            row_json=pl.struct(spec.column_names).struct.json_encode(),
+        )
+    )
+    return ok, bad
+
+
+_DONE = object()
+
+
+def _prefetched(batches: Iterator[pl.DataFrame], depth: int = 2) -> Iterator[pl.DataFrame]:
+    """Read the next batches in a thread while this one is processed (the drivers release the GIL)."""
+    queue: Queue = Queue(maxsize=depth)
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                queue.put(batch)
+            queue.put(_DONE)
+        except BaseException as exc:  # handed to the consumer, raised there
+            queue.put(exc)
+
+    thread = threading.Thread(target=produce, name="ingest-reader", daemon=True)
+    thread.start()
+    while (item := queue.get()) is not _DONE:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+    thread.join()
+
+
+def _incremental(
+    spec: Table, watermark: dt.datetime | int | None, options: IngestOptions, refetch: pl.DataFrame
+) -> Selection:
+    since: dt.datetime | int | None = None
+    if isinstance(watermark, int):
+        since = watermark - options.seq_overlap
+    elif watermark is not None:
+        since = watermark - options.overlap
+    return Selection(full=False, watermark_column=spec.watermark_column, since=since, refetch_keys=refetch)
+
+
+def _advance(
+    spec: Table, watermark: dt.datetime | int | None, typed: pl.DataFrame, now: dt.datetime
+) -> dt.datetime | int | None:
+    """The highest plausible watermark value seen so far (an implausible future value would skip rows)."""
+    column = spec.watermark_column
+    if column is None or typed.height == 0:
+        return watermark
+    values = typed[column].drop_nulls()
+    if spec.column(column).type is ColumnType.TIMESTAMPTZ:
+        values = values.filter(values <= now + FUTURE_TOLERANCE)
+    if values.len() == 0:
+        return watermark
+    top = values.max()
+    if watermark is None:
+        return top
+    return max(watermark, top)
+
+
+def _merge_problems(parse_problems: pl.DataFrame, check_problems: pl.DataFrame) -> pl.DataFrame:
+    """All reasons per row; a value that failed to parse is not also reported as missing."""
+    parsed_cols = parse_problems.select(ROW, col=pl.col("reason").str.extract(r"^([^:]+):"))
+    checks = check_problems.with_columns(col=pl.col("reason").str.extract(r"^([^:]+):")).join(
+        parsed_cols, on=[ROW, "col"], how="anti"
+    )
+    return pl.concat([parse_problems, checks.drop("col")])

@@ -1,0 +1,358 @@
+"""The warehouse side of the ingest: raw tables, quarantine, watermarks, all-or-nothing apply.
+
+A run of one table stages what it read in scratch tables (`scratch.<table>__*`, written batch by
+batch, so memory stays bounded however large the table), screens the staged rows (duplicate keys,
+dangling references), then applies raw upserts, hard deletes, quarantine, the new watermark and
+the run record in one transaction. A crash before that commit leaves raw and the watermark as they
+were, so the rerun reads the same rows again.
+
+A first load writes straight into the empty raw table (no second copy of a large table); until
+its final commit records the watermark, the table counts as never loaded, and the next run
+discards the partial rows and loads again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+import duckdb
+import polars as pl
+
+from neuroerp.contract import Table, table
+from neuroerp.ingest.types import key_text_sql, quote, raw_table, raw_table_ddl
+
+QUARANTINE = "quarantine.rejected_rows"
+DDL = [
+    "CREATE SCHEMA IF NOT EXISTS raw",
+    "CREATE SCHEMA IF NOT EXISTS quarantine",
+    "CREATE SCHEMA IF NOT EXISTS ops",
+    "CREATE SCHEMA IF NOT EXISTS scratch",
+    f"""CREATE TABLE IF NOT EXISTS {QUARANTINE} (
+        source_table VARCHAR NOT NULL,
+        source_pk VARCHAR,
+        reasons VARCHAR NOT NULL,
+        row_json VARCHAR NOT NULL,
+        first_seen_at TIMESTAMPTZ NOT NULL,
+        last_seen_at TIMESTAMPTZ NOT NULL,
+        row_hash VARCHAR NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS ops.ingest_state (
+        table_name VARCHAR PRIMARY KEY,
+        watermark VARCHAR,
+        loaded_at TIMESTAMPTZ NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS ops.ingest_runs (
+        table_name VARCHAR NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        finished_at TIMESTAMPTZ NOT NULL,
+        mode VARCHAR NOT NULL,
+        rows_read BIGINT NOT NULL,
+        rows_ok BIGINT NOT NULL,
+        rows_quarantined BIGINT NOT NULL,
+        rows_upserted BIGINT NOT NULL,
+        rows_deleted BIGINT NOT NULL,
+        watermark VARCHAR
+    )""",
+]
+
+
+@dataclass(frozen=True)
+class State:
+    loaded: bool
+    watermark: dt.datetime | int | None
+
+
+@dataclass
+class Applied:
+    rows_ok: int
+    rows_quarantined: int
+    rows_upserted: int
+    rows_deleted: int
+
+
+def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
+    """The single value of a query, reading its result to the end (DuckDB wants results finished)."""
+    rows = conn.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None
+
+
+def fetch_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
+    return conn.sql(sql, params=params or None).pl()
+
+
+def ensure_warehouse(conn: duckdb.DuckDBPyConnection) -> None:
+    for statement in DDL:
+        conn.execute(statement)
+
+
+class IngestStore:
+    def __init__(self, conn: duckdb.DuckDBPyConnection, spec: Table) -> None:
+        self.conn, self.spec = conn, spec
+        self.key = key_text_sql(spec)
+        self.raw = raw_table(spec)
+        self.direct = False
+        self.stage_on_disk = False
+        self.target = self.scratch("ok")
+
+    def scratch(self, part: str) -> str:
+        """Scratch tables of this run: temp tables, except the staged rows of a large read, which
+        go to disk (DuckDB keeps temp tables in memory)."""
+        if part == "ok" and self.stage_on_disk:
+            return f'scratch."{self.spec.name}__ok"'
+        return f'temp."{self.spec.name}__{part}"'
+
+    def ensure(self) -> None:
+        ensure_warehouse(self.conn)
+        self.conn.execute(raw_table_ddl(self.spec))
+
+    # ------------------------------------------------------------------------------- state
+
+    def state(self) -> State:
+        rows = self.conn.execute(
+            "SELECT watermark FROM ops.ingest_state WHERE table_name = ?", [self.spec.name]
+        ).fetchall()
+        if not rows:
+            return State(loaded=False, watermark=None)
+        return State(loaded=True, watermark=_parse_watermark(rows[0][0]))
+
+    def quarantined_keys(self) -> pl.DataFrame:
+        """Keys of quarantined rows (those with a key), as key columns of text."""
+        return self._key_columns(
+            f"SELECT DISTINCT source_pk AS k FROM {QUARANTINE} "
+            f"WHERE source_table = '{self.spec.name}' AND source_pk IS NOT NULL"
+        )
+
+    def _key_columns(self, key_text_query: str) -> pl.DataFrame:
+        pks = self.spec.primary_key
+        if len(pks) == 1:
+            select = f"k AS {quote(pks[0])}"
+        else:
+            select = ", ".join(f"json_extract_string(k, '$.{k}') AS {quote(k)}" for k in pks)
+        return fetch_frame(self.conn, f"SELECT {select} FROM ({key_text_query})")
+
+    # ----------------------------------------------------------------------------- staging
+
+    def start(self, first_load: bool, large_read: bool) -> None:
+        """Prepare the scratch tables; a first load writes into raw itself (left empty first)."""
+        c = self.conn
+        self.direct = first_load
+        self.stage_on_disk = large_read
+        if first_load:
+            c.execute(f"DELETE FROM {self.raw}")  # rows of an interrupted first load
+            self.target = self.raw
+        else:
+            temp = "" if large_read else "TEMP "
+            c.execute(f"CREATE OR REPLACE {temp}TABLE {self.scratch('ok')} AS SELECT * FROM {self.raw} LIMIT 0")
+            self.target = self.scratch("ok")
+        c.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.scratch('bad')} "
+            "(source_pk VARCHAR, row_hash VARCHAR, reasons VARCHAR, row_json VARCHAR)"
+        )
+        c.execute(f"CREATE OR REPLACE TEMP TABLE {self.scratch('deleted')} (source_pk VARCHAR)")
+
+    def reconcile(self, source_keys: pl.DataFrame) -> pl.DataFrame:
+        """Compare the source's keys with raw and quarantine (inside DuckDB, where it is cheap).
+
+        Keys the warehouse holds and the source lost are marked deleted; returns the keys the
+        source has and the warehouse lacks (rows that committed behind the window), as key columns.
+        """
+        c = self.conn
+        c.register("source_keys", source_keys.to_arrow())
+        c.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.scratch('source_keys')} AS SELECT DISTINCT {self.key} AS k FROM source_keys"
+        )
+        c.unregister("source_keys")
+        c.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.scratch('known_keys')} AS SELECT {self.key} AS k FROM {self.raw} UNION "
+            f"SELECT source_pk FROM {QUARANTINE} WHERE source_table = ? AND source_pk IS NOT NULL",
+            [self.spec.name],
+        )
+        c.execute(
+            f"INSERT INTO {self.scratch('deleted')} SELECT k FROM {self.scratch('known_keys')} "
+            f"EXCEPT SELECT k FROM {self.scratch('source_keys')}"
+        )
+        return self._key_columns(
+            f"SELECT k FROM {self.scratch('source_keys')} EXCEPT SELECT k FROM {self.scratch('known_keys')}"
+        )
+
+    def add(self, ok: pl.DataFrame, bad: pl.DataFrame | None) -> None:
+        """ok: typed contract columns (DuckDB casts uuid and json on insert); bad: source_pk, reasons, row_json."""
+        if ok.height:
+            self.conn.register("batch_ok", ok.to_arrow())
+            self.conn.execute(f"INSERT INTO {self.target} BY NAME SELECT * FROM batch_ok")
+            self.conn.unregister("batch_ok")
+        if bad is not None and bad.height:
+            self.conn.register("batch_bad", bad.to_arrow())
+            self.conn.execute(
+                f"INSERT INTO {self.scratch('bad')} SELECT source_pk, md5(row_json), reasons, row_json FROM batch_bad"
+            )
+            self.conn.unregister("batch_bad")
+
+    def screen(self) -> None:
+        """Move staged rows with a duplicated key or a dangling reference to the bad rows."""
+        c, bad = self.conn, self.scratch("bad")
+        c.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.scratch('seen')} AS SELECT {self.key} AS source_pk FROM {self.target} "
+            f"UNION ALL SELECT source_pk FROM {bad} WHERE source_pk IS NOT NULL"
+        )
+        c.execute(
+            f"CREATE OR REPLACE TEMP TABLE {self.scratch('dups')} AS SELECT source_pk, count(*) AS n "
+            f"FROM {self.scratch('seen')} GROUP BY source_pk HAVING count(*) > 1"
+        )
+        if scalar(c, f"SELECT count(*) FROM {self.scratch('dups')}"):
+            c.execute(
+                f"UPDATE {bad} SET reasons = reasons || '; duplicate primary key: ' || d.n || ' source rows share it' "
+                f"FROM {self.scratch('dups')} d WHERE {bad}.source_pk = d.source_pk"
+            )
+            self._move(
+                "SELECT s.*, 'duplicate primary key: ' || d.n || ' source rows share it' AS reasons "
+                f"FROM {self.target} s JOIN {self.scratch('dups')} d ON d.source_pk = {key_text_sql(self.spec, 's')}"
+            )
+        failures, joins = [], []
+        for i, col in enumerate(col for col in self.spec.columns if col.references):
+            parent_table, parent_col = col.references.split(".")
+            parent = table(parent_table)
+            c.execute(raw_table_ddl(parent))  # a parent never loaded has no rows yet
+            alias = f"p{i}"
+            joins.append(
+                f"LEFT JOIN (SELECT DISTINCT {quote(parent_col)} AS v FROM {raw_table(parent)}) {alias} "
+                f"ON {alias}.v = s.{quote(col.name)}"
+            )
+            failures.append(
+                (
+                    f"s.{quote(col.name)} IS NOT NULL AND {alias}.v IS NULL",
+                    f"'{col.name}: ' || CAST(s.{quote(col.name)} AS VARCHAR) || ' not found in {parent.qualified_name}'",
+                )
+            )
+        if failures:
+            reasons = (
+                "concat_ws('; ', " + ", ".join(f"CASE WHEN {cond} THEN {text} END" for cond, text in failures) + ")"
+            )
+            where = " OR ".join(f"({cond})" for cond, _ in failures)
+            self._move(f"SELECT s.*, {reasons} AS reasons FROM {self.target} s {' '.join(joins)} WHERE {where}")
+
+    def _move(self, select_with_reasons: str) -> None:
+        moving = self.scratch("moving")
+        self.conn.execute(f"CREATE OR REPLACE TEMP TABLE {moving} AS {select_with_reasons}")
+        if scalar(self.conn, f"SELECT count(*) FROM {moving}") == 0:
+            return
+        cols = ", ".join(quote(c) for c in self.spec.column_names)
+        self.conn.execute(
+            f"INSERT INTO {self.scratch('bad')} SELECT {key_text_sql(self.spec, 'm')}, md5(j), m.reasons, j "
+            f"FROM (SELECT *, to_json(struct_pack({cols}))::VARCHAR AS j FROM {moving}) m"
+        )
+        self.conn.execute(
+            f"DELETE FROM {self.target} WHERE {self.key} IN (SELECT {key_text_sql(self.spec, 'm')} FROM {moving} m)"
+        )
+
+    def mark_unseen_deleted(self) -> None:
+        """After a full read: what the warehouse has and the read did not see is gone from the source."""
+        self.conn.execute(
+            f"INSERT INTO {self.scratch('deleted')} SELECT {self.key} FROM {self.raw} "
+            f"EXCEPT SELECT source_pk FROM {self.scratch('seen')}"
+        )
+        self.conn.execute(
+            f"INSERT INTO {self.scratch('deleted')} SELECT DISTINCT source_pk FROM {QUARANTINE} WHERE source_table = ? "
+            f"AND source_pk IS NOT NULL AND source_pk NOT IN (SELECT source_pk FROM {self.scratch('seen')})",
+            [self.spec.name],
+        )
+
+    # ------------------------------------------------------------------------------- apply
+
+    def apply(self, mode: str, started_at: dt.datetime, watermark: dt.datetime | int | None, rows_read: int) -> Applied:
+        """Write the staged run into raw, quarantine and state in one transaction, then drop the scratch.
+
+        `watermark` is where the next incremental read starts (None: tables read whole).
+        """
+        c, raw, deleted_keys = self.conn, self.raw, self.scratch("deleted")
+        c.execute("BEGIN TRANSACTION")
+        try:
+            deleted = scalar(c, f"DELETE FROM {raw} WHERE {self.key} IN (SELECT source_pk FROM {deleted_keys})")
+            c.execute(
+                f"DELETE FROM {QUARANTINE} WHERE source_table = ? AND source_pk IN (SELECT source_pk FROM {deleted_keys})",
+                [self.spec.name],
+            )
+            if self.direct:
+                ok = upserted = scalar(c, f"SELECT count(*) FROM {raw}")
+            else:
+                # only rows that differ from raw count as upserts (the overlap window re-reads some)
+                changed, staged = self.scratch("changed"), self.scratch("ok")
+                c.execute(
+                    f"CREATE OR REPLACE TEMP TABLE {changed} AS SELECT * FROM {staged} EXCEPT "
+                    f"SELECT * FROM {raw} WHERE {self.key} IN (SELECT {self.key} FROM {staged})"
+                )
+                c.execute(f"DELETE FROM {raw} WHERE {self.key} IN (SELECT {self.key} FROM {changed})")
+                upserted = scalar(c, f"INSERT INTO {raw} SELECT * FROM {changed}")
+                ok = scalar(c, f"SELECT count(*) FROM {staged}")
+            self._apply_quarantine(started_at)
+            bad = scalar(c, f"SELECT count(*) FROM {self.scratch('bad')}")
+            finished = dt.datetime.now(dt.UTC)
+            c.execute(
+                "INSERT OR REPLACE INTO ops.ingest_state VALUES (?, ?, ?)",
+                [self.spec.name, _format_watermark(watermark), finished],
+            )
+            c.execute(
+                "INSERT INTO ops.ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [self.spec.name, started_at, finished, mode, rows_read, ok, bad, upserted, deleted,
+                 _format_watermark(watermark)],
+            )  # fmt: skip
+            c.execute("COMMIT")
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        return Applied(rows_ok=ok, rows_quarantined=bad, rows_upserted=upserted, rows_deleted=deleted)
+
+    def quarantine_reasons(self) -> dict[str, int]:
+        """Rows quarantined by this run, by their first reason."""
+        rows = self.conn.execute(
+            f"SELECT split_part(reasons, ';', 1), count(*) FROM {self.scratch('bad')} GROUP BY 1 ORDER BY 2 DESC LIMIT 10"
+        ).fetchall()
+        return dict(rows)
+
+    def drop_scratch(self) -> None:
+        names = self.conn.execute(
+            "SELECT table_catalog, table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema = 'scratch' OR table_catalog = 'temp'"
+        ).fetchall()
+        for catalog, schema, name in names:
+            if name.startswith(f"{self.spec.name}__"):
+                self.conn.execute(f'DROP TABLE IF EXISTS "{catalog}"."{schema}"."{name}"')
+
+    def _apply_quarantine(self, now: dt.datetime) -> None:
+        """Rows read this run leave quarantine unless they are bad again; bad ones are (re)recorded.
+
+        Keyless rows are re-read on every run, so their old records are always replaced.
+        """
+        c, name, bad = self.conn, self.spec.name, self.scratch("bad")
+        match = "q.source_pk IS NOT DISTINCT FROM b.source_pk AND q.row_hash = b.row_hash"
+        c.execute(
+            f"DELETE FROM {QUARANTINE} q WHERE q.source_table = ? "
+            f"AND (q.source_pk IS NULL OR q.source_pk IN (SELECT source_pk FROM {self.scratch('seen')})) "
+            f"AND NOT EXISTS (SELECT 1 FROM {bad} b WHERE {match})",
+            [name],
+        )
+        c.execute(
+            f"UPDATE {QUARANTINE} q SET reasons = b.reasons, last_seen_at = ? FROM {bad} b "
+            f"WHERE q.source_table = ? AND {match}",
+            [now, name],
+        )
+        c.execute(
+            f"INSERT INTO {QUARANTINE} SELECT ?, b.source_pk, b.reasons, b.row_json, ?, ?, b.row_hash FROM {bad} b "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {QUARANTINE} q WHERE q.source_table = ? AND {match})",
+            [name, now, now, name],
+        )
+
+
+def _format_watermark(value: dt.datetime | int | None) -> str | None:
+    if value is None:
+        return None
+    return json.dumps(value if isinstance(value, int) else value.astimezone(dt.UTC).isoformat())
+
+
+def _parse_watermark(text: str | None) -> dt.datetime | int | None:
+    if text is None:
+        return None
+    value = json.loads(text)
+    return value if isinstance(value, int) else dt.datetime.fromisoformat(value)

@@ -1,0 +1,75 @@
+"""How contract types look in the warehouse (DuckDB) and in the typed frames of the ingest."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from neuroerp.contract import ColumnType, Table
+
+DUCKDB_TYPES = {
+    ColumnType.TEXT: "VARCHAR",
+    ColumnType.JSON_TEXT: "VARCHAR",
+    ColumnType.UUID: "UUID",
+    ColumnType.BOOL: "BOOLEAN",
+    ColumnType.INT: "INTEGER",
+    ColumnType.BIGINT: "BIGINT",
+    ColumnType.MONEY: "DECIMAL(14,2)",
+    ColumnType.QUANTITY: "DECIMAL(14,3)",
+    ColumnType.PERCENT: "DECIMAL(6,3)",
+    ColumnType.TIMESTAMPTZ: "TIMESTAMP WITH TIME ZONE",
+    ColumnType.TIMESTAMP: "TIMESTAMP",
+    ColumnType.DATE: "DATE",
+    ColumnType.JSONB: "JSON",
+}
+
+
+def polars_type(type_: ColumnType) -> pl.DataType:
+    """The typed frame's dtype; UUID and JSON travel as text and become UUID/JSON in DuckDB."""
+    match type_:
+        case ColumnType.BOOL:
+            return pl.Boolean()
+        case ColumnType.INT:
+            return pl.Int32()
+        case ColumnType.BIGINT:
+            return pl.Int64()
+        case ColumnType.MONEY | ColumnType.QUANTITY | ColumnType.PERCENT:
+            precision, scale = type_.numeric_precision
+            return pl.Decimal(precision, scale)
+        case ColumnType.TIMESTAMPTZ:
+            return pl.Datetime("us", "UTC")
+        case ColumnType.TIMESTAMP:
+            return pl.Datetime("us")
+        case ColumnType.DATE:
+            return pl.Date()
+    return pl.String()
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def raw_table(spec: Table) -> str:
+    return f"raw.{quote(spec.name)}"
+
+
+def raw_table_ddl(spec: Table) -> str:
+    columns = ",\n    ".join(f"{quote(c.name)} {DUCKDB_TYPES[c.type]}" for c in spec.columns)
+    return f"CREATE TABLE IF NOT EXISTS {raw_table(spec)} (\n    {columns}\n)"
+
+
+def key_text_sql(spec: Table, alias: str = "") -> str:
+    """The primary key as one text value: the value itself, or a JSON object for composite keys."""
+    prefix = f"{alias}." if alias else ""
+    if len(spec.primary_key) == 1:
+        return f"CAST({prefix}{quote(spec.primary_key[0])} AS VARCHAR)"
+    fields = ", ".join(f"{quote(k)}: CAST({prefix}{quote(k)} AS VARCHAR)" for k in spec.primary_key)
+    return f"CASE WHEN {' OR '.join(f'{prefix}{quote(k)} IS NULL' for k in spec.primary_key)} THEN NULL ELSE to_json({{{fields}}})::VARCHAR END"
+
+
+def key_text_expr(spec: Table) -> pl.Expr:
+    """The same key text computed in polars, from the extracted (untyped) values."""
+    if len(spec.primary_key) == 1:
+        return pl.col(spec.primary_key[0]).cast(pl.String)
+    any_null = pl.any_horizontal([pl.col(k).is_null() for k in spec.primary_key])
+    encoded = pl.struct([pl.col(k).cast(pl.String) for k in spec.primary_key]).struct.json_encode()
+    return pl.when(any_null).then(None).otherwise(encoded)
