@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.ingest.raw_tables import RAW_ASSETS
 from assets.source.profile import erp_source_profile
+from assets.sql.models import load_sql_assets
 from neuroerp.settings import apply_defaults
 from pipelines.jobs import ingest_job, ingest_schedule
 from pipelines.resources import ErpSource, Warehouse
@@ -13,7 +14,7 @@ from pipelines.resources import ErpSource, Warehouse
 apply_defaults()
 
 defs = dg.Definitions(
-    assets=[erp_source_profile, *RAW_ASSETS],
+    assets=[erp_source_profile, *RAW_ASSETS, *load_sql_assets()],
     jobs=[ingest_job],
     schedules=[ingest_schedule],
     resources={

@@ -1,0 +1,27 @@
+/* ---
+description: >
+  Sales per article and local day: quantity (in the article's unit), net value, order lines and
+  customers. Only orders that went ahead count.
+owner: team:analytics
+materialized: table
+tests:
+  - unique: [tenant_id, article_id, sales_date]
+  - not_null: [article_id, sales_date, quantity, net_amount]
+  - relationships: {column: article_id, to: raw.articles, field: article_id}
+--- */
+select
+    l.tenant_id,
+    l.article_id,
+    a.article_no,
+    a.name as article_name,
+    a.category,
+    a.unit,
+    l.order_date as sales_date,
+    sum(l.quantity) as quantity,
+    sum(l.net_amount) as net_amount,
+    count(*) as order_lines,
+    count(distinct l.customer_id) as customers
+from staging.sales_order_lines as l
+join raw.articles as a on a.article_id = l.article_id
+where l.went_ahead
+group by all

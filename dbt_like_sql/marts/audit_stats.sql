@@ -1,0 +1,22 @@
+/* ---
+description: >
+  Audit trail entries per local day, action, actor and entity type: the ERP's audit statistics
+  as a table.
+owner: team:compliance
+materialized: table
+tests:
+  - unique: [tenant_id, occurred_on, action, actor, entity_type]
+  - not_null: [occurred_on, action, actor, entity_type, entries]
+--- */
+select
+    tenant_id,
+    occurred_on,
+    action,
+    actor,
+    entity_type,
+    count(*) as entries,
+    count(distinct entity_id) as entities,
+    min(seq) as first_seq,
+    max(seq) as last_seq
+from staging.audit_log
+group by all

@@ -1,0 +1,54 @@
+/* ---
+description: >
+  Invoices (AR and AP) with their due date, the last day Skonto may be taken, what has been paid
+  and what is still open. Cancelled invoices are kept and marked.
+owner: team:finance
+materialized: view
+tests:
+  - unique: invoice_id
+  - not_null: [invoice_id, tenant_id, kind, partner_id, invoice_date, gross_amount, net_days]
+  - accepted_values: {column: kind, values: [AP, AR]}
+  - expression:
+      name: gross_is_net_plus_tax
+      sql: "select * from {{ this }} where abs(gross_amount - net_amount - tax_amount) > 0.01"
+      severity: warn
+--- */
+with paid as (
+    select
+        invoice_id,
+        sum(amount) as paid_amount,
+        sum(skonto_amount) as skonto_taken,
+        max(paid_on) as last_paid_on
+    from raw.payments
+    group by invoice_id
+)
+
+select
+    i.invoice_id,
+    i.tenant_id,
+    i.invoice_no,
+    i.kind,
+    i.partner_id,
+    i.invoice_date,
+    i.net_amount,
+    i.tax_amount,
+    i.gross_amount,
+    i.currency,
+    i.skonto_pct,
+    i.skonto_days,
+    i.net_days,
+    i.invoice_date + i.net_days as due_on,
+    case when i.skonto_days is not null then i.invoice_date + i.skonto_days end as skonto_until,
+    i.status,
+    i.status = 'cancelled' as is_cancelled,
+    coalesce(p.paid_amount, 0) as paid_amount,
+    coalesce(p.skonto_taken, 0) as skonto_taken,
+    case
+        when i.status in ('paid', 'cancelled') then 0
+        else greatest(i.gross_amount - coalesce(p.paid_amount, 0) - coalesce(p.skonto_taken, 0), 0)
+    end as open_amount,
+    p.last_paid_on,
+    i.posted_at,
+    i.updated_at
+from raw.invoices as i
+left join paid as p on p.invoice_id = i.invoice_id

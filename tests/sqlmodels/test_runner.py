@@ -1,0 +1,167 @@
+"""Building models in a real DuckDB warehouse: every test kind passing and failing, atomic swaps."""
+
+import threading
+
+import dagster as dg
+import duckdb
+import pytest
+
+from assets.sql.models import EXTERNAL, SQL_ROOT, load_sql_assets
+from neuroerp.seed import seed_source
+from neuroerp.sqlmodels import build, load_models, run_test
+from pipelines.resources import Warehouse
+from tests.conftest import AS_OF, SEED
+from tests.ingest.conftest import ingest_all
+from tests.sqlmodels.test_loader import write
+
+
+@pytest.fixture(scope="module")
+def warehouse_path(tmp_path_factory):
+    """A warehouse with raw ingested from the demo ERP and every project model built."""
+    folder = tmp_path_factory.mktemp("models")
+    url = f"sqlite:///{folder / 'erp.sqlite'}"
+    seed_source(url, scale=0.01, seed=SEED, as_of=AS_OF, create_schema=True)
+    path = folder / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as conn:
+        ingest_all(url, conn)
+        for model in load_models(SQL_ROOT, EXTERNAL):
+            build(conn, model)
+    return path
+
+
+@pytest.fixture
+def conn(warehouse_path):
+    with duckdb.connect(str(warehouse_path)) as c:
+        yield c
+
+
+def test_every_project_model_passes_its_tests(conn):
+    for model in load_models(SQL_ROOT, EXTERNAL):
+        for test in model.tests:
+            outcome = run_test(conn, test)
+            assert outcome.passed or test.severity == "warn", (model.relation, test.name, outcome.sample)
+
+
+def test_marts_answer_what_analysts_ask(conn):
+    # customer 360: revenue equals the AR invoices' net amounts
+    (mart,) = conn.execute("SELECT sum(revenue_net_total) FROM marts.customer_360").fetchall()[0:1]
+    (inv,) = conn.execute(
+        "SELECT sum(net_amount) FROM raw.invoices i JOIN raw.customers c ON c.customer_id = i.partner_id "
+        "WHERE kind = 'AR' AND status <> 'cancelled' AND c.deleted_at IS NULL"
+    ).fetchall()
+    assert mart == inv
+    # invoice aging: every open AR/AP invoice in exactly one bucket
+    buckets = dict(conn.execute("SELECT bucket, count(*) FROM marts.invoice_aging GROUP BY 1").fetchall())
+    assert set(buckets) <= {"not_due", "1-30", "31-60", "61-90", "over_90"} and sum(buckets.values()) > 0
+    # audit stats: entries add up to the audit log
+    assert (
+        conn.execute("SELECT sum(entries) FROM marts.audit_stats").fetchall()
+        == conn.execute("SELECT count(*) FROM raw.audit_log").fetchall()
+    )
+    # daily article sales add up to the lines of orders that went ahead
+    assert (
+        conn.execute("SELECT sum(order_lines) FROM marts.article_sales_daily").fetchall()
+        == conn.execute(
+            "SELECT count(*) FROM raw.sales_order_lines l JOIN raw.sales_orders o USING (order_id) "
+            "WHERE o.status <> 'cancelled'"
+        ).fetchall()
+    )
+
+
+CASES = {
+    # kind: (passing test, failing test)
+    "unique": ("- unique: customer_id", "- unique: customer_type"),
+    "not_null": ("- not_null: customer_no", "- not_null: vat_id"),
+    "accepted_values": (
+        "- accepted_values: {column: country_code, values: [DE, NL, DK, AT]}",
+        "- accepted_values: {column: customer_type, values: [farm, private]}",
+    ),
+    "relationships": (
+        "- relationships: {column: customer_id, to: raw.customers, field: customer_id}",
+        "- relationships: {column: customer_id, to: staging.customer_certificates, field: customer_id}",
+    ),
+    "expression": (
+        "- expression: {name: probe, sql: \"select * from {{ this }} where customer_no not like 'K%'\"}",
+        '- expression: {name: probe, sql: "select * from {{ this }} where is_professional"}',
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CASES))
+@pytest.mark.parametrize("outcome", ["passes", "fails"])
+def test_each_test_kind_on_real_data(tmp_path, conn, kind, outcome):
+    test = CASES[kind][0 if outcome == "passes" else 1]
+    write(tmp_path, "probe/customers.sql", f"/* ---\ntests:\n  {test}\n--- */\nselect * from raw.customers\n")
+    (model,) = load_models(tmp_path, EXTERNAL | {"staging.customer_certificates"})
+    build(conn, model)
+    (result,) = [run_test(conn, t) for t in model.tests]
+    assert result.passed == (outcome == "passes"), result.sample
+    if outcome == "fails":
+        assert result.failing_rows > 0 and result.sample
+
+
+def test_a_failing_model_leaves_the_previous_version(tmp_path, conn):
+    write(tmp_path, "probe/swap.sql", "select 1 as version, range as n from range(100)")
+    (v1,) = load_models(tmp_path, EXTERNAL)
+    build(conn, v1)
+    write(tmp_path, "probe/swap.sql", "select 2 as version, n, error('boom at row ' || n) as x "
+                                      "from (select range as n from range(100))")  # fmt: skip
+    (v2,) = load_models(tmp_path, EXTERNAL)
+    with pytest.raises(duckdb.Error, match="boom"):
+        build(conn, v2)
+    assert conn.execute("SELECT DISTINCT version FROM probe.swap").fetchall() == [(1,)]
+    leftovers = conn.execute("SELECT table_name FROM information_schema.tables WHERE table_name LIKE '__building__%'")
+    assert leftovers.fetchall() == []
+
+
+def test_readers_never_see_half_a_table(tmp_path, warehouse_path):
+    writer = duckdb.connect(str(warehouse_path))
+    seen: set[int] = set()
+    stop = threading.Event()
+
+    def read() -> None:
+        reader = writer.cursor()  # a second connection to the same database
+        while not stop.is_set():
+            try:
+                seen.add(reader.execute("SELECT count(*) FROM probe.big").fetchall()[0][0])
+            except duckdb.CatalogException:
+                pass  # before the first build
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    try:
+        for rows in (200_000, 300_000, 200_000, 300_000):
+            write(tmp_path, "probe/big.sql", f"select range as n, md5(range::varchar) as h from range({rows})")
+            (model,) = load_models(tmp_path, EXTERNAL)
+            build(writer, model)
+    finally:
+        stop.set()
+        thread.join()
+        writer.close()
+    assert seen <= {200_000, 300_000} and seen
+
+
+def test_switching_between_view_and_table(tmp_path, conn):
+    write(tmp_path, "probe/switch.sql", "/* ---\nmaterialized: view\n--- */\nselect 1 as x")
+    build(conn, load_models(tmp_path, EXTERNAL)[0])
+    write(tmp_path, "probe/switch.sql", "/* ---\nmaterialized: table\n--- */\nselect 2 as x")
+    build(conn, load_models(tmp_path, EXTERNAL)[0])
+    kind = conn.execute("SELECT table_type FROM information_schema.tables WHERE table_name = 'switch'").fetchall()
+    assert kind == [("BASE TABLE",)] and conn.execute("SELECT x FROM probe.switch").fetchall() == [(2,)]
+
+
+def test_an_error_test_blocks_downstream_models_in_dagster(tmp_path):
+    root = tmp_path / "sql"
+    write(root, "probe/upstream.sql", "/* ---\ntests:\n  - unique: id\n--- */\nselect 1 as id union all select 1")
+    write(root, "probe/downstream.sql", "select * from probe.upstream")
+    write(root, "probe/warned.sql", "/* ---\ntests:\n  - unique: {column: id, severity: warn}\n--- */\n"
+                                    "select 1 as id union all select 1")  # fmt: skip
+    write(root, "probe/after_warning.sql", "select * from probe.warned")
+    result = dg.materialize(
+        load_sql_assets(root), resources={"warehouse": Warehouse(home=str(tmp_path))}, raise_on_error=False
+    )
+    done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "probe/upstream" in done and "probe/downstream" not in done  # blocked by the failed error check
+    assert {"probe/warned", "probe/after_warning"} <= done  # a warning does not block
+    checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
+    assert checks[("probe/upstream", "unique_id")] is False
