@@ -111,7 +111,9 @@ def run_materialization(selection: str | None = None) -> bool:
         log.propagate = False
         return log
 
-    job = dg.define_asset_job("neuroerp_cli_materialize", selection=dg.AssetSelection.assets(*keys))
+    job = dg.define_asset_job(
+        "neuroerp_cli_materialize", selection=dg.AssetSelection.assets(*keys).required_multi_asset_neighbors()
+    )
     run_defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[job], loggers={"progress": progress_logger}))
     instance = _instance()
     started = time.perf_counter()

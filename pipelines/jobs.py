@@ -19,3 +19,18 @@ ingest_schedule = dg.ScheduleDefinition(
     default_status=dg.DefaultScheduleStatus.STOPPED,
     description="Catch-up ingest; the outbox sensors keep the warehouse fresher in between.",
 )
+
+compliance_job = dg.define_asset_job(
+    "compliance_hourly",
+    selection=dg.AssetSelection.groups("compliance").upstream().required_multi_asset_neighbors(),
+    description="Ingest what changed, rebuild staging, run every compliance rule, update violations and scores.",
+)
+
+compliance_schedule = dg.ScheduleDefinition(
+    name="compliance_every_hour",
+    job=compliance_job,
+    cron_schedule="5 * * * *",
+    execution_timezone="Europe/Berlin",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="The compliance monitor's interval: every hour, five minutes past.",
+)

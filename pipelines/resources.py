@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -55,10 +56,23 @@ class Warehouse(dg.ConfigurableResource):
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         conn = open_with_retry(self.path, read_only=read_only, timeout_s=self.lock_timeout_s)
+        for name, value in rule_variables().items():  # read by compliance.settings
+            conn.execute(f"SET VARIABLE {name} = ?", [value])
         try:
             yield conn
         finally:
             conn.close()
+
+
+def rule_variables() -> dict[str, str]:
+    """DuckDB variables for the compliance settings: NEUROERP_AS_OF and NEUROERP_COMPLIANCE_<NAME>."""
+    out = {}
+    if os.environ.get("NEUROERP_AS_OF"):
+        out["as_of"] = os.environ["NEUROERP_AS_OF"]
+    for key, value in os.environ.items():
+        if key.startswith("NEUROERP_COMPLIANCE_") and value:
+            out[key.removeprefix("NEUROERP_COMPLIANCE_").lower()] = value
+    return out
 
 
 def open_with_retry(path: Path, read_only: bool = False, timeout_s: float = 600.0) -> duckdb.DuckDBPyConnection:

@@ -6,8 +6,8 @@ import dagster as dg
 
 from assets.source.profile import erp_source_profile
 from neuroerp.contract import Table, load_order, parents
+from neuroerp.duck import scalar
 from neuroerp.ingest import QUARANTINE, IngestOptions, ingest_table, reader_for
-from neuroerp.ingest.store import scalar
 from neuroerp.ingest.types import DUCKDB_TYPES
 from pipelines.resources import ErpSource, Warehouse
 

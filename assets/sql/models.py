@@ -14,7 +14,17 @@ from pipelines.resources import Warehouse
 SQL_ROOT = Path(__file__).resolve().parents[2] / "dbt_like_sql"
 RAW_RELATIONS = {f"raw.{t.name}": raw_key(t) for t in TABLES}
 # warehouse relations that exist without a model (written by the ingest)
-EXTERNAL = set(RAW_RELATIONS) | {QUARANTINE, "ops.ingest_runs", "ops.ingest_state", "ops.source_profile"}
+EXTERNAL = set(RAW_RELATIONS) | {
+    QUARANTINE,
+    "ops.ingest_runs",
+    "ops.ingest_state",
+    "ops.source_profile",
+    # written by Python assets (assets/reference, assets/compliance)
+    "reference.bvl_products",
+    "reference.precursors",
+    "compliance.audit_fingerprints",
+    "compliance.violations",
+}
 
 
 def model_key(relation: str) -> dg.AssetKey:

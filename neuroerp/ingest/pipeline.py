@@ -22,9 +22,10 @@ import duckdb
 import polars as pl
 
 from neuroerp.contract import ColumnType, Table, TableKind
+from neuroerp.duck import scalar
 from neuroerp.ingest.parsing import ROW, parse
 from neuroerp.ingest.readers import Selection, SourceReader
-from neuroerp.ingest.store import IngestStore, scalar
+from neuroerp.ingest.store import IngestStore
 from neuroerp.ingest.types import key_text_expr
 from neuroerp.ingest.validation import FUTURE_TOLERANCE, find_problems, table_schema
 

@@ -21,6 +21,7 @@ import duckdb
 import polars as pl
 
 from neuroerp.contract import Table, table
+from neuroerp.duck import fetch_frame, scalar, transaction
 from neuroerp.ingest.types import key_text_sql, quote, raw_table, raw_table_ddl
 
 QUARANTINE = "quarantine.rejected_rows"
@@ -70,16 +71,6 @@ class Applied:
     rows_quarantined: int
     rows_upserted: int
     rows_deleted: int
-
-
-def scalar(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
-    """The single value of a query, reading its result to the end (DuckDB wants results finished)."""
-    rows = conn.execute(sql, params or []).fetchall()
-    return rows[0][0] if rows else None
-
-
-def fetch_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
-    return conn.sql(sql, params=params or None).pl()
 
 
 def ensure_warehouse(conn: duckdb.DuckDBPyConnection) -> None:
@@ -267,8 +258,7 @@ class IngestStore:
         `watermark` is where the next incremental read starts (None: tables read whole).
         """
         c, raw, deleted_keys = self.conn, self.raw, self.scratch("deleted")
-        c.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(c):
             deleted = scalar(c, f"DELETE FROM {raw} WHERE {self.key} IN (SELECT source_pk FROM {deleted_keys})")
             c.execute(
                 f"DELETE FROM {QUARANTINE} WHERE source_table = ? AND source_pk IN (SELECT source_pk FROM {deleted_keys})",
@@ -298,10 +288,6 @@ class IngestStore:
                 [self.spec.name, started_at, finished, mode, rows_read, ok, bad, upserted, deleted,
                  _format_watermark(watermark)],
             )  # fmt: skip
-            c.execute("COMMIT")
-        except BaseException:
-            c.execute("ROLLBACK")
-            raise
         return Applied(rows_ok=ok, rows_quarantined=bad, rows_upserted=upserted, rows_deleted=deleted)
 
     def quarantine_reasons(self) -> dict[str, int]:

@@ -238,14 +238,24 @@ def read_model(path: Path, root: Path) -> Model:
     )
 
 
-def load_models(root: Path, external: set[str]) -> list[Model]:
-    """Every model under root, in dependency order. `external`: relations that exist without a model."""
+RESERVED_SCHEMAS = frozenset({"raw", "quarantine", "ops", "scratch", "reference"})
+
+
+def load_models(root: Path, external: set[str], reserved: frozenset[str] = RESERVED_SCHEMAS) -> list[Model]:
+    """Every model under root, in dependency order.
+
+    `external`: relations that exist without a model (written by the ingest or by Python assets);
+    `reserved`: schemas that only those write.
+    """
     models = [read_model(p, root) for p in sorted(root.glob("*/*.sql"))]
     by_relation = {m.relation: m for m in models}
-    reserved = {r.split(".")[0] for r in external}
     for m in models:
         if m.schema in reserved:
-            raise ModelError(f"{_where(m.path)}: schema {m.schema!r} belongs to the ingest; choose another folder")
+            raise ModelError(
+                f"{_where(m.path)}: schema {m.schema!r} is written by the pipeline itself; choose another folder"
+            )
+        if m.relation in external:
+            raise ModelError(f"{_where(m.path)}: {m.relation} is written by a Python asset; name the model differently")
         for ref in m.references:
             if ref.relation not in by_relation and ref.relation not in external:
                 raise ModelError(

@@ -136,7 +136,7 @@ def test_header_and_sidecar_together_is_an_error(tmp_path):
 
 def test_raw_schema_is_reserved(tmp_path):
     write(tmp_path, "raw/mine.sql", "select 1 as x")
-    assert "belongs to the ingest" in _error(tmp_path)
+    assert "written by the pipeline itself" in _error(tmp_path)
 
 
 def test_the_projects_models_load():

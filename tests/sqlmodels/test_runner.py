@@ -7,6 +7,7 @@ import duckdb
 import pytest
 
 from assets.sql.models import EXTERNAL, SQL_ROOT, load_sql_assets
+from neuroerp.compliance.engine import run_compliance
 from neuroerp.seed import seed_source
 from neuroerp.sqlmodels import build, load_models, run_test
 from pipelines.resources import Warehouse
@@ -24,8 +25,7 @@ def warehouse_path(tmp_path_factory):
     path = folder / "warehouse.duckdb"
     with duckdb.connect(str(path)) as conn:
         ingest_all(url, conn)
-        for model in load_models(SQL_ROOT, EXTERNAL):
-            build(conn, model)
+        run_compliance(conn, url, load_models(SQL_ROOT, EXTERNAL))  # every model, in the asset graph's order
     return path
 
 

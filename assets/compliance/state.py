@@ -1,0 +1,87 @@
+"""The stateful steps of the compliance engine around the SQL rules: audit fingerprints,
+violation history, daily score history."""
+
+import datetime as dt
+
+import dagster as dg
+
+from assets.ingest.raw_tables import raw_key
+from neuroerp.compliance.fingerprints import record_fingerprints, source_fingerprints
+from neuroerp.compliance.history import record_scores, record_violations
+from neuroerp.contract import table
+from pipelines.resources import ErpSource, Warehouse
+
+
+@dg.asset(
+    key=["compliance", "audit_fingerprints"],
+    group_name="compliance",
+    kinds={"postgres", "duckdb"},
+    deps=[raw_key(table("audit_log"))],
+    pool="duckdb_warehouse",
+)
+def audit_fingerprints(erp_source: ErpSource, warehouse: Warehouse) -> dg.MaterializeResult:
+    """A fingerprint of every audit row as first seen, read from the source itself (GoBD).
+
+    Rows whose fingerprint changed since, or that disappeared, are what GOBD-003 reports; sequence
+    numbers never seen are what GOBD-002 reports.
+    """
+    current = source_fingerprints(erp_source.url)
+    with warehouse.connect() as conn:
+        counts = record_fingerprints(conn, current, dt.datetime.now(dt.UTC))
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": counts["rows"],
+            "new_rows": counts["new"],
+            "changed_rows": counts["changed"],
+            "deleted_rows": counts["absent"],
+        }
+    )
+
+
+@dg.asset(
+    key=["compliance", "violations"],
+    group_name="compliance",
+    kinds={"duckdb"},
+    deps=[dg.AssetKey(["compliance", "current_violations"])],
+    pool="duckdb_warehouse",
+)
+def violations(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Open compliance violations, each with the instant it was first detected.
+
+    `violation_id` stays the same across runs; `compliance.violation_history` keeps every violation
+    ever found with first and last detection and when it was resolved.
+    """
+    with warehouse.connect() as conn:
+        counts = record_violations(conn, dt.datetime.now(dt.UTC))
+        by_area = conn.execute(
+            "SELECT area, severity, count(*) FROM compliance.violations GROUP BY ALL ORDER BY 1, 2"
+        ).fetchall()
+    table_md = "| area | severity | open |\n|---|---|---:|\n" + "\n".join(f"| {a} | {s} | {n} |" for a, s, n in by_area)
+    context.log.info(f"{counts['open']} open violations, {counts['new']} new, {counts['resolved']} resolved")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": counts["open"],
+            "new": counts["new"],
+            "resolved": counts["resolved"],
+            "by_area": dg.MetadataValue.md(table_md),
+        }
+    )
+
+
+@dg.asset(
+    key=["compliance", "score_history"],
+    group_name="compliance",
+    kinds={"duckdb"},
+    deps=[dg.AssetKey(["compliance", "area_scores"]), dg.AssetKey(["compliance", "overall_scores"])],
+    pool="duckdb_warehouse",
+)
+def score_history(warehouse: Warehouse) -> dg.MaterializeResult:
+    """Area and overall scores per tenant and day, so trends show (the day's last run counts)."""
+    with warehouse.connect() as conn:
+        day = conn.execute("SELECT as_of FROM compliance.settings").fetchall()[0][0]
+        rows = record_scores(conn, day, dt.datetime.now(dt.UTC))
+        days = conn.execute("SELECT count(DISTINCT day) FROM compliance.score_history").fetchall()[0][0]
+    return dg.MaterializeResult(metadata={"day": str(day), "rows_recorded": rows, "days_kept": days})
+
+
+COMPLIANCE_STATE_ASSETS = [audit_fingerprints, violations, score_history]

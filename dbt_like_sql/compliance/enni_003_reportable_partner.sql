@@ -1,0 +1,30 @@
+/* ---
+description: >
+  ENNI-003 (info): a partner handed over or took in more than 200 t of manure in a calendar year,
+  which makes every delivery with them reportable.
+owner: team:compliance
+materialized: view
+tests:
+  - unique: entity_id
+--- */
+with yearly as (
+    select tenant_id, partner_id, year(delivered_on) as year, sum(tonnes) as tonnes, count(*) as deliveries
+    from staging.manure_deliveries
+    group by all
+)
+
+select
+    'ENNI-003' as rule_id,
+    'enni' as area,
+    'info' as severity,
+    'manure_partner_year' as entity_type,
+    y.partner_id || '/' || y.year as entity_id,
+    y.tenant_id,
+    'partner' as subject_type,
+    y.partner_id as subject_id,
+    json_object('year', y.year, 'tonnes', y.tonnes, 'deliveries', y.deliveries) as evidence,
+    '§ 3, § 4 WDüngV (Schwelle 200 t/Jahr)' as legal_basis,
+    'Partner ist meldepflichtig: jede Lieferung binnen eines Monats melden.' as recommendation
+from yearly as y
+cross join compliance.settings as s
+where y.tonnes > s.manure_reportable_tonnes

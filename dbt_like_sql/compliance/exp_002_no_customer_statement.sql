@@ -1,0 +1,46 @@
+/* ---
+description: >
+  EXP-002 (high): an explosives precursor (Annex I or II) was sold to a professional customer
+  without a verified customer statement or ID verification from the last 12 months.
+owner: team:compliance
+materialized: view
+tests:
+  - unique: entity_id
+--- */
+with papers as (
+    select customer_id, issued_on
+    from staging.customer_certificates
+    where kind in ('precursor_customer_statement', 'id_verification') and is_verified
+)
+
+select
+    'EXP-002' as rule_id,
+    'explosives' as area,
+    'high' as severity,
+    'sales_order_line' as entity_type,
+    l.line_id as entity_id,
+    l.tenant_id,
+    'customer' as subject_type,
+    l.customer_id as subject_id,
+    json_object(
+        'order_id', l.order_id, 'ordered_on', l.order_date, 'article_no', a.article_no, 'article', a.name,
+        'annex', coalesce(a.precursor_annex_by_content, a.precursor_annex), 'quantity', l.quantity,
+        'last_statement_on', (select max(p.issued_on) from papers as p where p.customer_id = l.customer_id)
+    ) as evidence,
+    'Art. 8 VO (EU) 2019/1148' as legal_basis,
+    'Vor der Abgabe Kundenerklärung (Anhang IV) einholen und Identität prüfen; Nachweis 18 Monate '
+    || 'aufbewahren, jährlich erneuern.' as recommendation
+from staging.sales_order_lines as l
+join staging.articles as a on a.article_id = l.article_id
+join raw.customers as c on c.customer_id = l.customer_id
+cross join compliance.settings as s
+where l.went_ahead
+    and c.is_professional
+    and (a.precursor_annex is not null or a.precursor_annex_by_content is not null)
+    and not exists (
+        select 1
+        from papers as p
+        where p.customer_id = l.customer_id
+            and p.issued_on <= l.order_date
+            and p.issued_on > l.order_date - to_months(s.precursor_verification_months)
+    )

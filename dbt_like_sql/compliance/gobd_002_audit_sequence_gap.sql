@@ -1,0 +1,35 @@
+/* ---
+description: >
+  GOBD-002 (critical): a sequence number of the audit trail was never seen: the log has a gap.
+owner: team:compliance
+materialized: view
+tests:
+  - unique: entity_id
+--- */
+with bounds as (
+    select min(seq) as first_seq, max(seq) as last_seq from compliance.audit_fingerprints
+),
+
+missing as (
+    select g.seq
+    from bounds as b, generate_series(b.first_seq, b.last_seq) as g(seq)
+    where not exists (select 1 from compliance.audit_fingerprints as f where f.seq = g.seq)
+)
+
+select
+    'GOBD-002' as rule_id,
+    'gobd' as area,
+    'critical' as severity,
+    'audit_log' as entity_type,
+    cast(m.seq as varchar) as entity_id,
+    coalesce(
+        (select f.tenant_id from compliance.audit_fingerprints as f where f.seq < m.seq order by f.seq desc limit 1),
+        'unknown'
+    ) as tenant_id,
+    'audit_log' as subject_type,
+    'audit_log' as subject_id,
+    json_object('missing_seq', m.seq) as evidence,
+    '§ 146 Abs. 4 AO; GoBD Rz. 107 bis 112 (Unveränderbarkeit)' as legal_basis,
+    'Lücke im Protokoll mit dem ERP-Betrieb aufklären (Löschung, Rücksicherung?) und den Befund '
+    || 'in der Verfahrensdokumentation festhalten.' as recommendation
+from missing as m

@@ -1,0 +1,44 @@
+/* ---
+description: >
+  PSM-001 (critical): a plant protection product for professional users only was sold to a
+  customer who had no verified Sachkunde certificate valid on the day of the order.
+owner: team:compliance
+materialized: view
+tests:
+  - unique: entity_id
+--- */
+with sachkunde as (
+    select customer_id, issued_on, valid_through
+    from staging.customer_certificates
+    where kind = 'psm_sachkunde' and is_verified
+)
+
+select
+    'PSM-001' as rule_id,
+    'psm' as area,
+    'critical' as severity,
+    'sales_order_line' as entity_type,
+    l.line_id as entity_id,
+    l.tenant_id,
+    'customer' as subject_type,
+    l.customer_id as subject_id,
+    json_object(
+        'customer_id', l.customer_id, 'order_id', l.order_id, 'ordered_on', l.order_date,
+        'article_id', a.article_id, 'article_no', a.article_no, 'article', a.name, 'bvl_no', a.psm_reg_no,
+        'quantity', l.quantity, 'channel', l.channel
+    ) as evidence,
+    '§ 9 Abs. 1, § 23 Abs. 1 PflSchG' as legal_basis,
+    'Profi-PSM nur gegen geprüften Sachkundenachweis abgeben: Nachweis beim Kunden anfordern, prüfen '
+    || 'und im Kundenstamm dokumentieren; bis dahin den Kunden für Profi-PSM sperren.' as recommendation
+from staging.sales_order_lines as l
+join staging.articles as a on a.article_id = l.article_id
+where l.went_ahead
+    and a.category = 'psm'
+    and a.psm_professional_only
+    and not exists (
+        select 1
+        from sachkunde as s
+        where s.customer_id = l.customer_id
+            and s.issued_on <= l.order_date
+            and s.valid_through >= l.order_date
+    )

@@ -1,0 +1,38 @@
+/* ---
+description: >
+  PSM-004 (medium): plant protection products are in stock whose authorisation ends within the
+  warning horizon (90 days, today included).
+owner: team:compliance
+materialized: view
+tests:
+  - unique: entity_id
+--- */
+with stock as (
+    select article_id, sum(on_hand) as on_hand
+    from staging.stock_levels
+    group by article_id
+    having sum(on_hand) > 0
+)
+
+select
+    'PSM-004' as rule_id,
+    'psm' as area,
+    'medium' as severity,
+    'article' as entity_type,
+    a.article_id as entity_id,
+    a.tenant_id,
+    'article' as subject_type,
+    a.article_id as subject_id,
+    json_object(
+        'article_no', a.article_no, 'article', a.name, 'bvl_no', a.psm_reg_no,
+        'authorized_until', a.psm_authorized_until, 'days_left', a.psm_authorized_until - s.as_of,
+        'on_hand', st.on_hand, 'unit', a.unit
+    ) as evidence,
+    '§ 28 Abs. 4 PflSchG' as legal_basis,
+    'Bestand bis zum Ende der Zulassung abverkaufen oder an den Lieferanten zurückgeben; '
+    || 'keine Nachbestellung, Kunden auf das Zulassungsende hinweisen.' as recommendation
+from staging.articles as a
+join stock as st on st.article_id = a.article_id
+cross join compliance.settings as s
+where a.category = 'psm'
+    and a.psm_authorized_until between s.as_of and s.as_of + s.psm_expiry_warning_days

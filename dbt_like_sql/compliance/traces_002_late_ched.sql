@@ -1,0 +1,47 @@
+/* ---
+description: >
+  TRACES-002 (medium): a CHED was submitted less than one working day before the consignment
+  arrived (or not at all by then). One working day before arrival skips the weekend: for an
+  arrival on Monday morning the CHED is due by Friday morning.
+owner: team:compliance
+materialized: view
+tests:
+  - unique: entity_id
+--- */
+with deadlines as (
+    select
+        d.*,
+        d.arrival_at - interval 1 day as one_day_before
+    from staging.import_documents as d
+    where d.kind <> 'COI'
+)
+
+select
+    'TRACES-002' as rule_id,
+    'traces' as area,
+    'medium' as severity,
+    'import_document' as entity_type,
+    d.document_id as entity_id,
+    d.tenant_id,
+    'supplier' as subject_type,
+    po.supplier_id as subject_id,
+    json_object(
+        'kind', d.kind, 'reference_no', d.reference_no, 'submitted_at', d.submitted_at, 'arrival_at', d.arrival_at,
+        'due_by', d.due_by
+    ) as evidence,
+    'Art. 1 Durchführungsverordnung (EU) 2019/1013' as legal_basis,
+    'Vorabmeldung künftig mindestens einen Arbeitstag vor Ankunft einreichen; Spediteur und Lieferant '
+    || 'auf die Frist verpflichten.' as recommendation
+from (
+    select
+        *,
+        case dayofweek(one_day_before)
+            when 0 then one_day_before - interval 2 day  -- Sunday: back to Friday
+            when 6 then one_day_before - interval 1 day  -- Saturday: back to Friday
+            else one_day_before
+        end as due_by
+    from deadlines
+) as d
+join staging.purchase_orders as po on po.po_id = d.po_id
+cross join compliance.settings as s
+where (d.submitted_at is null and d.due_by < s.evaluated_at) or d.submitted_at > d.due_by
