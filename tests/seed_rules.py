@@ -34,8 +34,9 @@ def psm_001(t: Tables, as_of: dt.date) -> set[str]:
     pro = t("articles").filter(pl.col("psm_professional_only") & (pl.col("category") == "psm"))
     lines = _active_lines(t).join(pro.select("article_id"), on="article_id")
     skn = t("customer_certificates").filter((pl.col("kind") == "psm_sachkunde") & pl.col("verified_at").is_not_null())
-    covered = lines.join(skn.select("customer_id", "issued_on", "valid_until"), on="customer_id").filter(
+    covered = lines.join(skn.select("customer_id", "issued_on", "valid_until", "verified_at"), on="customer_id").filter(
         (pl.col("issued_on") <= pl.col("order_day"))
+        & (pl.col("verified_at").dt.date() <= pl.col("order_day"))
         & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= pl.col("order_day")))
     )
     return set(lines["line_id"]) - set(covered["line_id"])
@@ -112,8 +113,10 @@ def exp_002(t: Tables, as_of: dt.date) -> set[str]:
     papers = t("customer_certificates").filter(
         pl.col("kind").is_in(["precursor_customer_statement", "id_verification"]) & pl.col("verified_at").is_not_null()
     )
-    covered = lines.join(papers.select("customer_id", "issued_on"), on="customer_id").filter(
-        (pl.col("issued_on") <= pl.col("order_day")) & (pl.col("issued_on") > pl.col("order_day").dt.offset_by("-12mo"))
+    covered = lines.join(papers.select("customer_id", "issued_on", "verified_at"), on="customer_id").filter(
+        (pl.col("issued_on") <= pl.col("order_day"))
+        & (pl.col("verified_at").dt.date() <= pl.col("order_day"))
+        & (pl.col("issued_on") > pl.col("order_day").dt.offset_by("-12mo"))
     )
     return set(lines["line_id"]) - set(covered["line_id"])
 
@@ -186,14 +189,16 @@ def enni_002(t: Tables, as_of: dt.date) -> set[str]:
 
 
 def traces_001(t: Tables, as_of: dt.date) -> set[str]:
-    arts = (
-        t("articles")
-        .filter(pl.col("import_control").is_not_null() | pl.col("is_organic"))
-        .with_columns(needed=pl.when(pl.col("is_organic")).then(pl.lit("COI")).otherwise("import_control"))
+    arts = t("articles")
+    needs = pl.concat(
+        [
+            arts.filter(pl.col("is_organic")).select("article_id", needed=pl.lit("COI")),
+            arts.filter(pl.col("import_control").is_not_null()).select("article_id", needed="import_control"),
+        ]
     )
     pos = t("purchase_orders").filter(pl.col("status") != "cancelled").select("po_id")
     lines = (
-        t("purchase_order_lines").join(pos, on="po_id").join(arts.select("article_id", "needed"), on="article_id")
+        t("purchase_order_lines").join(pos, on="po_id").join(needs, on="article_id")
         .filter(~pl.col("origin_country_code").is_in(list(EU)))
     )  # fmt: skip
     docs = t("import_documents").select("po_id", needed="kind", has=pl.lit(True))
@@ -208,9 +213,19 @@ def traces_002(t: Tables, as_of: dt.date) -> set[str]:
 
 
 def traces_003(t: Tables, as_of: dt.date) -> set[str]:
-    coi = t("import_documents").filter((pl.col("kind") == "COI") & (pl.col("status") != "endorsed"))
+    docs = t("import_documents")
+    endorsed = docs.filter((pl.col("kind") == "COI") & (pl.col("status") == "endorsed")).select("po_id")
+    arrival = docs.group_by("po_id").agg(doc_arrival=pl.col("arrival_at").min())
     organic = t("articles").filter(pl.col("is_organic")).select("article_id")
-    lines = t("purchase_order_lines").join(coi.select("po_id", "arrival_at"), on="po_id").join(organic, on="article_id")
+    pos = t("purchase_orders").filter(pl.col("status") != "cancelled").select("po_id", "expected_on")
+    lines = (
+        t("purchase_order_lines").join(organic, on="article_id").join(pos, on="po_id")
+        .filter(~pl.col("origin_country_code").is_in(list(EU)))
+        .join(endorsed, on="po_id", how="anti")
+        .join(arrival, on="po_id", how="left")
+        .with_columns(arrival_at=pl.coalesce("doc_arrival", "received_at",
+                                             pl.col("expected_on").cast(pl.Datetime("us", "UTC"))))
+    )  # fmt: skip
     sold = lines.join(_active_lines(t).select("article_id", "ordered_at"), on="article_id").filter(
         pl.col("ordered_at") > pl.col("arrival_at")
     )

@@ -12,7 +12,9 @@ tests:
   - expression: {name: score_in_range, sql: "select * from {{ this }} where score_pct < 0 or score_pct > 100"}
 --- */
 with tenants as (
-    select distinct tenant_id from staging.customers
+    select tenant_id from raw.customers
+    union
+    select tenant_id from raw.suppliers
 ),
 
 areas as (

@@ -25,7 +25,7 @@ select
     'Keine Abgabe beschränkter Ausgangsstoffe an Privatpersonen: Vorgang prüfen, Ware zurückfordern, '
     || 'verdächtige Umstände der Kontaktstelle des LKA melden; Artikel für Privatkunden sperren.' as recommendation
 from staging.sales_order_lines as l
-join staging.articles as a on a.article_id = l.article_id
+join staging.all_articles as a on a.article_id = l.article_id
 join raw.customers as c on c.customer_id = l.customer_id
 cross join compliance.settings as s
 where l.went_ahead

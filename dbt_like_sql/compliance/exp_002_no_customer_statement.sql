@@ -8,7 +8,7 @@ tests:
   - unique: entity_id
 --- */
 with papers as (
-    select customer_id, issued_on
+    select customer_id, issued_on, cast(verified_at as date) as verified_on
     from staging.customer_certificates
     where kind in ('precursor_customer_statement', 'id_verification') and is_verified
 )
@@ -31,7 +31,7 @@ select
     'Vor der Abgabe Kundenerklärung (Anhang IV) einholen und Identität prüfen; Nachweis 18 Monate '
     || 'aufbewahren, jährlich erneuern.' as recommendation
 from staging.sales_order_lines as l
-join staging.articles as a on a.article_id = l.article_id
+join staging.all_articles as a on a.article_id = l.article_id
 join raw.customers as c on c.customer_id = l.customer_id
 cross join compliance.settings as s
 where l.went_ahead
@@ -42,5 +42,6 @@ where l.went_ahead
         from papers as p
         where p.customer_id = l.customer_id
             and p.issued_on <= l.order_date
+            and p.verified_on <= l.order_date
             and p.issued_on > l.order_date - to_months(s.precursor_verification_months)
     )

@@ -22,7 +22,7 @@ with history as (
             rows between unbounded preceding and 1 preceding
         ) as previous_max_kg
     from staging.sales_order_lines as l
-    join staging.articles as a on a.article_id = l.article_id
+    join staging.all_articles as a on a.article_id = l.article_id
     where l.went_ahead and a.precursor_substance is not null
 )
 

@@ -24,7 +24,7 @@ select
     'Fehlmenge aufklären; erheblichen Schwund oder Diebstahl binnen 24 Stunden der Kontaktstelle '
     || 'melden und den Fall mit der Buchung verknüpfen.' as recommendation
 from staging.stock_movements as m
-join staging.articles as a on a.article_id = m.article_id
+join staging.all_articles as a on a.article_id = m.article_id
 where m.kind = 'loss'
     and a.precursor_substance is not null
     and not exists (

@@ -22,7 +22,7 @@ with activity as (
                 date '1900-01-01'
             )
         ) as last_activity_on
-    from staging.customers as c
+    from staging.all_customers as c
 )
 
 select

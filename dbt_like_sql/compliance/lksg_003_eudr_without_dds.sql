@@ -24,7 +24,7 @@ select
     'Referenznummer der Sorgfaltserklärung (DDS) beim Lieferanten anfordern und erfassen; ohne DDS '
     || 'nicht in Verkehr bringen.' as recommendation
 from staging.purchase_order_lines as pl
-join staging.articles as a on a.article_id = pl.article_id
+join staging.all_articles as a on a.article_id = pl.article_id
 cross join compliance.settings as s
 where a.eudr_commodity is not null
     and pl.dds_reference is null

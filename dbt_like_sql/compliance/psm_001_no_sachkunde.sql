@@ -1,14 +1,14 @@
 /* ---
 description: >
   PSM-001 (critical): a plant protection product for professional users only was sold to a
-  customer who had no verified Sachkunde certificate valid on the day of the order.
+  customer who had no Sachkunde certificate valid on the day of the order and checked by then.
 owner: team:compliance
 materialized: view
 tests:
   - unique: entity_id
 --- */
 with sachkunde as (
-    select customer_id, issued_on, valid_through
+    select customer_id, issued_on, valid_through, cast(verified_at as date) as verified_on
     from staging.customer_certificates
     where kind = 'psm_sachkunde' and is_verified
 )
@@ -31,7 +31,7 @@ select
     'Profi-PSM nur gegen geprüften Sachkundenachweis abgeben: Nachweis beim Kunden anfordern, prüfen '
     || 'und im Kundenstamm dokumentieren; bis dahin den Kunden für Profi-PSM sperren.' as recommendation
 from staging.sales_order_lines as l
-join staging.articles as a on a.article_id = l.article_id
+join staging.all_articles as a on a.article_id = l.article_id
 where l.went_ahead
     and a.category = 'psm'
     and a.psm_professional_only
@@ -41,4 +41,5 @@ where l.went_ahead
         where s.customer_id = l.customer_id
             and s.issued_on <= l.order_date
             and s.valid_through >= l.order_date
+            and s.verified_on <= l.order_date  -- shown and checked by the day of the sale
     )

@@ -14,7 +14,7 @@ with limits as (
             when a.psm_withdrawal_kind = 'authority_risk' then a.psm_authorized_until
             else cast(a.psm_authorized_until + to_months(s.psm_sellout_months) as date)
         end as sellable_until
-    from staging.articles as a
+    from staging.all_articles as a
     cross join compliance.settings as s
     where a.category = 'psm' and a.psm_authorized_until is not null
 )

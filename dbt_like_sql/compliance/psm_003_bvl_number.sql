@@ -32,5 +32,5 @@ where a.category = 'psm'
     and (
         a.psm_reg_no is null
         or not regexp_full_match(a.psm_reg_no, '[0-9A-Z]{6}-[0-9]{2}')
-        or a.psm_reg_no not in (select kennr from reference.bvl_products)
+        or not exists (select 1 from reference.bvl_products as r where r.kennr = a.psm_reg_no)
     )

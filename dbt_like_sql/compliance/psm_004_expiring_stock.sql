@@ -31,7 +31,7 @@ select
     '§ 28 Abs. 4 PflSchG' as legal_basis,
     'Bestand bis zum Ende der Zulassung abverkaufen oder an den Lieferanten zurückgeben; '
     || 'keine Nachbestellung, Kunden auf das Zulassungsende hinweisen.' as recommendation
-from staging.articles as a
+from staging.all_articles as a
 join stock as st on st.article_id = a.article_id
 cross join compliance.settings as s
 where a.category = 'psm'

@@ -24,7 +24,7 @@ select
     'PSM nur durch sachkundiges Personal abgeben; Mitarbeiter schulen (Sachkundenachweis) '
     || 'und bis dahin im Kassensystem für PSM sperren.' as recommendation
 from staging.sales_order_lines as l
-join staging.articles as a on a.article_id = l.article_id
+join staging.all_articles as a on a.article_id = l.article_id
 join staging.staff as st on st.staff_id = l.sold_by
 where l.went_ahead and a.category = 'psm' and not st.has_sachkunde
 group by l.order_id

@@ -24,6 +24,6 @@ select
     'Profi-PSM im Webshop nur nach Prüfung des Sachkundenachweises freigeben; Bestellung stornieren '
     || 'und Webshop-Sortiment für Privatkunden sperren.' as recommendation
 from staging.sales_order_lines as l
-join staging.articles as a on a.article_id = l.article_id
+join staging.all_articles as a on a.article_id = l.article_id
 join raw.customers as c on c.customer_id = l.customer_id
 where l.went_ahead and l.channel = 'webshop' and a.psm_professional_only and not c.is_professional

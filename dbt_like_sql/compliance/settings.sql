@@ -34,4 +34,6 @@ select
     coalesce(getvariable('gdpr_erasure_days')::integer, 30) as gdpr_erasure_days,
     coalesce(getvariable('retention_years')::integer, 10) as retention_years,
     -- GoBD: how far an invoice's last change may lie from its audit entry
-    coalesce(getvariable('gobd_audit_tolerance_seconds')::integer, 60) as gobd_audit_tolerance_seconds
+    coalesce(getvariable('gobd_audit_tolerance_seconds')::integer, 60) as gobd_audit_tolerance_seconds,
+    -- GoBD: how long a missing audit sequence number may be an uncommitted transaction
+    coalesce(getvariable('gobd_gap_grace_minutes')::integer, 15) as gobd_gap_grace_minutes

@@ -1,18 +1,37 @@
 /* ---
 description: >
-  TRACES-003 (critical): organic goods were sold from an import consignment whose certificate of
-  inspection (COI) was not endorsed.
+  TRACES-003 (critical): organic goods were sold after an import consignment of them arrived that
+  has no endorsed certificate of inspection (COI): rejected, still pending, or none at all.
 owner: team:compliance
 materialized: view
 tests:
   - unique: entity_id
 --- */
 with unendorsed as (
-    select pl.po_id, pl.supplier_id, pl.tenant_id, pl.article_id, d.status as coi_status, d.arrival_at
+    -- organic consignments from outside the EU with no endorsed COI (rejected, pending or none at all)
+    select
+        pl.po_id,
+        pl.supplier_id,
+        pl.tenant_id,
+        pl.article_id,
+        coalesce(
+            (select string_agg(d.status, ', ') from staging.import_documents as d where d.po_id = pl.po_id and d.kind = 'COI'),
+            'none'
+        ) as coi_status,
+        coalesce(
+            (select min(d.arrival_at) from staging.import_documents as d where d.po_id = pl.po_id),
+            pl.received_at,
+            cast(pl.expected_on as timestamptz)
+        ) as arrival_at
     from staging.purchase_order_lines as pl
-    join staging.articles as a on a.article_id = pl.article_id
-    join staging.import_documents as d on d.po_id = pl.po_id and d.kind = 'COI'
-    where a.is_organic and d.status <> 'endorsed'
+    join staging.all_articles as a on a.article_id = pl.article_id
+    where a.is_organic
+        and pl.is_import
+        and pl.po_status <> 'cancelled'
+        and not exists (
+            select 1 from staging.import_documents as d
+            where d.po_id = pl.po_id and d.kind = 'COI' and d.status = 'endorsed'
+        )
 )
 
 select

@@ -1,50 +1,13 @@
 /* ---
 description: >
-  Current articles (soft-deleted ones left out). `precursor_annex_by_content` is the EU 2019/1148
-  annex the article belongs to by what it contains (ammonium nitrate at 16 % N or more: Annex I;
-  a listed nitrate or other substance: its annex), next to the annex the ERP records.
+  Current articles, one row per article: soft-deleted ones left out. Carries the precursor annex
+  by content (see staging.all_articles).
 owner: team:purchasing
 materialized: view
 tests:
   - unique: article_id
   - not_null: [article_id, tenant_id, article_no, name, category, unit]
-  - accepted_values: {column: category, values: [psm, fertilizer, seed, feed, grain, biostimulant, other]}
-  - relationships: {column: supplier_id, to: raw.suppliers, field: supplier_id}
 --- */
-select
-    a.article_id,
-    a.tenant_id,
-    a.article_no,
-    a.name,
-    a.description,
-    a.category,
-    a.unit,
-    a.pack_size,
-    a.supplier_id,
-    a.unit_cost,
-    a.list_price,
-    a.lead_time_days,
-    a.min_order_qty,
-    a.is_active,
-    a.psm_reg_no,
-    a.psm_authorized_until,
-    a.psm_withdrawal_kind,
-    a.psm_professional_only,
-    a.n_total_pct,
-    a.n_from_an_pct,
-    a.precursor_annex,
-    a.precursor_substance,
-    case
-        when a.n_from_an_pct >= 16 then 'I'
-        when a.precursor_substance in (
-            'Hexamine', 'Acetone', 'Potassium nitrate', 'Sodium nitrate', 'Calcium nitrate',
-            'Calcium ammonium nitrate', 'Magnesium powder', 'Magnesium nitrate hexahydrate', 'Aluminium powder'
-        ) then 'II'
-        when a.precursor_substance is not null then a.precursor_annex
-    end as precursor_annex_by_content,
-    a.detonation_test_ref,
-    a.is_organic,
-    a.import_control,
-    a.eudr_commodity
-from raw.articles as a
-where a.deleted_at is null
+select * exclude (deleted_at)
+from staging.all_articles
+where deleted_at is null

@@ -1,35 +1,11 @@
 /* ---
-description: >
-  Current customers, one row per customer: soft-deleted ones left out, with the name of their
-  Land and whether they buy for a business or as private persons.
+description: Current customers, one row per customer; soft-deleted ones left out.
 owner: team:analytics
 materialized: view
 tests:
   - unique: customer_id
   - not_null: [customer_id, tenant_id, customer_no, customer_type]
-  - accepted_values: {column: customer_type, values: [farm, contractor, retailer, cooperative, industry, private]}
-  - expression:
-      name: private_customers_are_not_professional
-      sql: "select * from {{ this }} where customer_type = 'private' and is_professional"
-      severity: warn
 --- */
-select
-    c.customer_id,
-    c.tenant_id,
-    c.customer_no,
-    c.name,
-    c.customer_type,
-    c.is_professional,
-    c.vat_id,
-    c.street,
-    c.postal_code,
-    c.city,
-    c.state_code,
-    c.country_code,
-    c.country_code <> 'DE' as is_foreign,
-    c.email,
-    c.phone,
-    c.created_at,
-    c.updated_at
-from raw.customers as c
-where c.deleted_at is null
+select * exclude (deleted_at)
+from staging.all_customers
+where deleted_at is null

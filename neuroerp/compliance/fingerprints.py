@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 
 import duckdb
 import polars as pl
@@ -23,24 +24,39 @@ TABLE = "compliance.audit_fingerprints"
 
 
 def source_fingerprints(url: str) -> pl.DataFrame:
-    """seq, tenant_id and fingerprint of every audit row at the source."""
+    """seq, tenant_id, occurred_at and fingerprint of every audit row at the source.
+
+    The fingerprint is the md5 of the row as a JSON array (so no two different rows share one,
+    whatever their text holds), with the instant in UTC (so the session's time zone cannot change it).
+    """
     reader = reader_for(url)
     if isinstance(reader, PostgresReader):
-        text = " || '|' || ".join(f"coalesce(\"{c}\"::text, '')" for c in COLUMNS)
+        values = ", ".join(f"\"{c}\" AT TIME ZONE 'UTC'" if c == "occurred_at" else f'"{c}"' for c in COLUMNS)
         with reader.connect() as conn, conn.cursor() as cur:
-            cur.execute(f"SELECT seq, tenant_id, md5({text}) AS fingerprint FROM audit.audit_log WHERE seq IS NOT NULL")
-            return pl.from_arrow(cur.fetch_arrow_table())
+            cur.execute(
+                f"SELECT seq, tenant_id, occurred_at, md5(json_build_array({values})::text) AS fingerprint "
+                "FROM audit.audit_log WHERE seq IS NOT NULL"
+            )
+            return pl.from_arrow(cur.fetch_arrow_table()).with_columns(
+                pl.col("occurred_at").dt.convert_time_zone("UTC")
+            )
     assert isinstance(reader, SqliteReader)
     with reader.connect() as conn:
         listed = ", ".join(f'CAST("{c}" AS TEXT)' for c in COLUMNS)
         rows = conn.execute(f"SELECT {listed} FROM audit_log WHERE seq IS NOT NULL").fetchall()
+    occurred = COLUMNS.index("occurred_at")
     return pl.DataFrame(
         {
             "seq": [int(r[0]) for r in rows],
             "tenant_id": [r[1] for r in rows],
-            "fingerprint": [hashlib.md5("|".join(v or "" for v in r).encode()).hexdigest() for r in rows],
+            "occurred_at": [r[occurred] for r in rows],
+            "fingerprint": [hashlib.md5(json.dumps(list(r), ensure_ascii=False).encode()).hexdigest() for r in rows],
         },
-        schema={"seq": pl.Int64, "tenant_id": pl.String, "fingerprint": pl.String},
+        schema={"seq": pl.Int64, "tenant_id": pl.String, "occurred_at": pl.String, "fingerprint": pl.String},
+    ).with_columns(
+        pl.col("occurred_at")
+        .str.replace(r"Z$", "+00:00")
+        .str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", strict=False, time_unit="us", time_zone="UTC")
     )
 
 
@@ -52,6 +68,7 @@ def record_fingerprints(conn: duckdb.DuckDBPyConnection, current: pl.DataFrame, 
         f"""CREATE TABLE IF NOT EXISTS {TABLE} (
             seq BIGINT PRIMARY KEY,
             tenant_id VARCHAR,
+            occurred_at TIMESTAMPTZ,
             first_fingerprint VARCHAR NOT NULL,
             first_seen_at TIMESTAMPTZ NOT NULL,
             current_fingerprint VARCHAR,
@@ -63,7 +80,7 @@ def record_fingerprints(conn: duckdb.DuckDBPyConnection, current: pl.DataFrame, 
     try:
         with transaction(conn):
             new = conn.execute(
-                f"INSERT INTO {TABLE} SELECT c.seq, c.tenant_id, c.fingerprint, ?, c.fingerprint, true, ? "
+                f"INSERT INTO {TABLE} SELECT c.seq, c.tenant_id, c.occurred_at, c.fingerprint, ?, c.fingerprint, true, ? "
                 f"FROM current_fp c WHERE c.seq NOT IN (SELECT seq FROM {TABLE})",
                 [now, now],
             ).fetchall()[0][0]

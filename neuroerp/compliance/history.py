@@ -19,29 +19,36 @@ COLUMNS = (
 
 def record_violations(conn: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, int]:
     """Merge this run's findings (compliance.current_violations) into the history, and rebuild
-    compliance.violations: the open ones, each with the instant it was first detected."""
+    compliance.violations: the open ones, each with the instant it was first detected.
+
+    The history holds one row per episode: a violation that was resolved and comes back later
+    opens a new episode, so the earlier resolution stays on record.
+    """
     conn.execute(
         f"""CREATE TABLE IF NOT EXISTS {HISTORY} (
-            violation_id VARCHAR PRIMARY KEY, tenant_id VARCHAR, area VARCHAR, rule_id VARCHAR,
+            violation_id VARCHAR NOT NULL, tenant_id VARCHAR, area VARCHAR, rule_id VARCHAR,
             severity VARCHAR, entity_type VARCHAR, entity_id VARCHAR, subject_type VARCHAR,
             subject_id VARCHAR, evidence VARCHAR, recommendation VARCHAR, legal_basis VARCHAR,
             first_detected_at TIMESTAMPTZ NOT NULL, last_detected_at TIMESTAMPTZ NOT NULL,
-            resolved_at TIMESTAMPTZ
+            resolved_at TIMESTAMPTZ,
+            PRIMARY KEY (violation_id, first_detected_at)
         )"""
     )
+    open_episode = f"SELECT violation_id FROM {HISTORY} WHERE resolved_at IS NULL"
     with transaction(conn):
-        new = conn.execute(
-            f"INSERT INTO {HISTORY} SELECT {COLUMNS}, ?, ?, NULL FROM compliance.current_violations c "
-            f"WHERE c.violation_id NOT IN (SELECT violation_id FROM {HISTORY})",
-            [now, now],
-        ).fetchall()[0][0]
-        # seen again: fresh evidence; a violation that comes back after being resolved is open again
+        # still open: the latest evidence and whatever else the rule says about it now
         conn.execute(
-            f"UPDATE {HISTORY} h SET last_detected_at = ?, resolved_at = NULL, evidence = c.evidence, "
-            "severity = c.severity, recommendation = c.recommendation, legal_basis = c.legal_basis "
-            "FROM compliance.current_violations c WHERE c.violation_id = h.violation_id",
+            f"UPDATE {HISTORY} h SET last_detected_at = ?, tenant_id = c.tenant_id, area = c.area, "
+            "severity = c.severity, subject_type = c.subject_type, subject_id = c.subject_id, "
+            "evidence = c.evidence, recommendation = c.recommendation, legal_basis = c.legal_basis "
+            "FROM compliance.current_violations c WHERE c.violation_id = h.violation_id AND h.resolved_at IS NULL",
             [now],
         )
+        new = conn.execute(
+            f"INSERT INTO {HISTORY} SELECT {COLUMNS}, ?, ?, NULL FROM compliance.current_violations c "
+            f"WHERE c.violation_id NOT IN ({open_episode})",
+            [now, now],
+        ).fetchall()[0][0]
         resolved = conn.execute(
             f"UPDATE {HISTORY} SET resolved_at = ? WHERE resolved_at IS NULL "
             "AND violation_id NOT IN (SELECT violation_id FROM compliance.current_violations)",

@@ -17,6 +17,7 @@ ROW = "__row"  # position of a row in its batch
 TRUE_TEXT = {"1": True, "0": False, "true": True, "false": False, "t": True, "f": False}
 TS_WITH_ZONE = "%Y-%m-%dT%H:%M:%S%.f%z"
 TS_NAIVE = "%Y-%m-%dT%H:%M:%S%.f"
+CANONICAL_KEY_TYPES = (ColumnType.DATE, ColumnType.INT, ColumnType.BIGINT, ColumnType.UUID)
 
 
 def _iso(text: pl.Expr) -> pl.Expr:
@@ -80,13 +81,26 @@ def parse(spec: Table, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]
                                                       ColumnType.JSON_TEXT) else _from_text(text, c.type)  # fmt: skip
         else:
             typed, naive = _from_typed(source, c.type, dtype), None
-        typed_exprs.append(typed.alias(c.name))
         failed = source.is_not_null() & typed.is_null()
+        label = c.type.value if not c.type.numeric_precision else "numeric({},{})".format(*c.type.numeric_precision)
+        reason = pl.format(f"{c.name}: {{}} is not a valid {label}", source.cast(pl.String).str.slice(0, 60))
+        if c.name in spec.primary_key and dtype == pl.String and c.type in CANONICAL_KEY_TYPES:
+            # a key must read as the warehouse writes it ('2025-01-03', not '2025-1-3'), or its row
+            # could never be matched again: such rows wait in quarantine until fixed at the source
+            canonical = typed.cast(pl.String).str.to_lowercase() if c.type is ColumnType.UUID else typed.cast(pl.String)
+            if c.type is ColumnType.UUID:
+                typed = canonical
+            odd = typed.is_not_null() & (canonical != source)
+            reason = (
+                pl.when(odd)
+                .then(pl.format(f"{c.name}: key {{}} is not written as {{}}", source, canonical))
+                .otherwise(reason)
+            )
+            failed = failed | odd
+        typed_exprs.append(typed.alias(c.name))
         if bad_text is not None:
             failed = failed | bad_text
         failed_exprs.append(failed.alias(c.name))
-        label = c.type.value if not c.type.numeric_precision else "numeric({},{})".format(*c.type.numeric_precision)
-        reason = pl.format(f"{c.name}: {{}} is not a valid {label}", source.cast(pl.String).str.slice(0, 60))
         if naive is not None:
             reason = (
                 pl.when(naive).then(pl.format(f"{c.name}: timestamp {{}} has no time zone", source)).otherwise(reason)

@@ -27,7 +27,7 @@ from neuroerp.ingest.parsing import ROW, parse
 from neuroerp.ingest.readers import Selection, SourceReader
 from neuroerp.ingest.store import IngestStore
 from neuroerp.ingest.types import key_text_expr
-from neuroerp.ingest.validation import FUTURE_TOLERANCE, find_problems, table_schema
+from neuroerp.ingest.validation import find_problems, table_schema
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,9 @@ def ingest_table(
     store = IngestStore(conn, spec)
     store.ensure()
     state = store.state()
-    full = options.full_refresh or not state.loaded or spec.kind is TableKind.SNAPSHOT
+    # read whole: the first time, on request, tables without a change marker, and tables whose
+    # earlier reads found nothing to set a watermark from
+    full = options.full_refresh or not state.loaded or spec.kind is TableKind.SNAPSHOT or state.watermark is None
     mode = "full" if full else "incremental"
     schema = table_schema(spec, now)
     watermark = None if spec.kind is TableKind.SNAPSHOT else state.watermark
@@ -174,19 +176,21 @@ def _incremental(
 def _advance(
     spec: Table, watermark: dt.datetime | int | None, typed: pl.DataFrame, now: dt.datetime
 ) -> dt.datetime | int | None:
-    """The highest plausible watermark value seen so far (an implausible future value would skip rows)."""
+    """The highest watermark value seen so far, but never past the start of this read.
+
+    A row whose clock runs ahead would otherwise push the watermark into the future, and updates
+    to other rows committed before that moment would fall behind it for good.
+    """
     column = spec.watermark_column
     if column is None or typed.height == 0:
         return watermark
     values = typed[column].drop_nulls()
-    if spec.column(column).type is ColumnType.TIMESTAMPTZ:
-        values = values.filter(values <= now + FUTURE_TOLERANCE)
     if values.len() == 0:
         return watermark
     top = values.max()
-    if watermark is None:
-        return top
-    return max(watermark, top)
+    if spec.column(column).type is ColumnType.TIMESTAMPTZ:
+        top = min(top, now)
+    return top if watermark is None else max(watermark, top)
 
 
 def _merge_problems(parse_problems: pl.DataFrame, check_problems: pl.DataFrame) -> pl.DataFrame:

@@ -55,8 +55,9 @@ def build(conn: duckdb.DuckDBPyConnection, model: Model) -> Built:
     schema, name = _q(model.schema), _q(model.name)
     staging = _q(STAGING_PREFIX + model.name)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-    conn.execute(f"DROP TABLE IF EXISTS {schema}.{staging}")
-    conn.execute(f"DROP VIEW IF EXISTS {schema}.{staging}")
+    leftover = _existing_kind(conn, model.schema, STAGING_PREFIX + model.name)  # from a crashed build
+    if leftover:
+        conn.execute(f"DROP {leftover.upper()} {schema}.{staging}")
     kind = "VIEW" if model.materialized == "view" else "TABLE"
     try:
         conn.execute(f"CREATE {kind} {schema}.{staging} AS {model.sql}")

@@ -111,6 +111,19 @@ def test_violation_ids_and_detection_times_are_stable_and_history_resolves(evalu
             "SELECT entity_id FROM compliance.violation_history WHERE resolved_at IS NOT NULL"
         ).fetchall()
         assert resolved == [(entity,)]
+        # the fix is undone: the violation comes back as a new episode, the old one stays resolved
+        conn.execute("UPDATE raw.manure_deliveries SET n_kg_per_t = NULL WHERE delivery_id = ?", [entity])
+        run_compliance(conn, url, load_models(SQL_ROOT, EXTERNAL))
+        episodes = conn.execute(
+            "SELECT first_detected_at, resolved_at IS NULL FROM compliance.violation_history WHERE entity_id = ? "
+            "ORDER BY first_detected_at",
+            [entity],
+        ).fetchall()
+        assert [open_ for _, open_ in episodes] == [False, True]
+        (detected,) = conn.execute(
+            "SELECT detected_at FROM compliance.violations WHERE entity_id = ?", [entity]
+        ).fetchall()
+        assert detected[0] == episodes[1][0] > episodes[0][0]
 
 
 def test_audit_rows_changed_or_deleted_at_the_source_are_found(evaluated, tmp_path):

@@ -86,7 +86,13 @@ def db(warehouse):
 def _fingerprints(rows):
     import polars as pl
 
-    return pl.DataFrame(rows, schema={"seq": pl.Int64, "tenant_id": pl.String, "fingerprint": pl.String}, orient="row")
+    schema = {
+        "seq": pl.Int64,
+        "tenant_id": pl.String,
+        "occurred_at": pl.Datetime("us", "UTC"),
+        "fingerprint": pl.String,
+    }
+    return pl.DataFrame(rows, schema=schema, orient="row")
 
 
 def add(db, table: str, **values) -> None:
@@ -117,7 +123,7 @@ PRO_PSM = dict(category="psm", unit="l", psm_reg_no="004329-00", psm_authorized_
 def test_psm_001_sachkunde_must_be_verified_and_valid_on_the_day(db):
     add(db, "articles", article_id="psm", **PRO_PSM)
     add(db, "articles", article_id="huk", **{**PRO_PSM, "psm_professional_only": False})
-    for c in ("none", "verified", "unverified", "later", "same_day"):
+    for c in ("none", "verified", "unverified", "later", "same_day", "checked_late"):
         add(db, "customers", customer_id=c)
     add(db, "customer_certificates", certificate_id="1", customer_id="verified", kind="psm_sachkunde")
     add(db, "customer_certificates", certificate_id="2", customer_id="unverified", kind="psm_sachkunde",
@@ -126,11 +132,14 @@ def test_psm_001_sachkunde_must_be_verified_and_valid_on_the_day(db):
         issued_on=dt.date(2026, 3, 2))  # fmt: skip
     add(db, "customer_certificates", certificate_id="4", customer_id="same_day", kind="psm_sachkunde",
         issued_on=dt.date(2026, 3, 1))  # fmt: skip
-    for c in ("none", "verified", "unverified", "later", "same_day"):
+    # shown before the sale but only checked a month after it: no checked proof at the time
+    add(db, "customer_certificates", certificate_id="5", customer_id="checked_late", kind="psm_sachkunde",
+        verified_at=dt.datetime(2026, 4, 1, 9, tzinfo=dt.UTC))  # fmt: skip
+    for c in ("none", "verified", "unverified", "later", "same_day", "checked_late"):
         sale(db, f"l-{c}", c, "psm", dt.date(2026, 3, 1))
     sale(db, "l-huk", "none", "huk", dt.date(2026, 3, 1))  # home-and-garden product: no Sachkunde needed
     sale(db, "l-cancelled", "none", "psm", dt.date(2026, 3, 1), status="cancelled")
-    assert fired(db, "psm_001_no_sachkunde") == {"l-none", "l-unverified", "l-later"}
+    assert fired(db, "psm_001_no_sachkunde") == {"l-none", "l-unverified", "l-later", "l-checked_late"}
 
 
 @pytest.mark.parametrize(
@@ -156,6 +165,7 @@ def test_psm_003_bvl_numbers(db):
                      ("known", "004329-00"), ("known_letters", "00A271-61")):  # fmt: skip
         add(db, "articles", article_id=aid, **{**PRO_PSM, "psm_reg_no": reg})
     add(db, "articles", article_id="not_psm", psm_reg_no=None)
+    db.execute("INSERT INTO reference.bvl_products (kennr, name) VALUES (NULL, 'blank line of an export')")
     assert fired(db, "psm_003_bvl_number") == {"missing", "short", "slash", "unknown"}
 
 
@@ -345,6 +355,18 @@ def test_traces_001_documents_by_kind_for_non_eu_imports(db):
     assert fired(db, "traces_001_missing_document") == {"l-p1", "l-p4"}
 
 
+def test_traces_001_organic_goods_under_import_control_need_both_documents(db):
+    add(db, "articles", article_id="bio_peanut", is_organic=True, import_control="CHED-D")
+    for po, docs in (("only_coi", ["COI"]), ("both", ["COI", "CHED-D"])):
+        add(db, "purchase_orders", po_id=po)
+        add(db, "purchase_order_lines", po_line_id=po, po_id=po, article_id="bio_peanut", origin_country_code="AR")
+        for kind in docs:
+            add(db, "import_documents", document_id=f"{po}-{kind}", po_id=po, kind=kind, arrival_at=T0, submitted_at=T0)
+    assert fired(db, "traces_001_missing_document") == {"only_coi"}
+    (evidence,) = db.execute("SELECT evidence FROM compliance.traces_001_missing_document").fetchall()[0]
+    assert '"documents_missing":["CHED-D"]' in evidence
+
+
 MONDAY_6 = dt.datetime(2026, 6, 8, 6, tzinfo=dt.UTC)
 WEDNESDAY_6 = dt.datetime(2026, 6, 10, 6, tzinfo=dt.UTC)
 
@@ -373,8 +395,24 @@ def test_traces_003_organic_goods_sold_without_endorsed_coi(db):
         add(db, "purchase_orders", po_id=po)
         add(db, "purchase_order_lines", po_line_id=f"l-{po}", po_id=po, article_id="bio", origin_country_code="UA")
         add(db, "import_documents", document_id=f"d-{po}", po_id=po, kind="COI", arrival_at=arrival, status=status)
+    # a rejected COI replaced by an endorsed one is fine; no COI at all is not
+    add(db, "purchase_orders", po_id="replaced")
+    add(
+        db,
+        "purchase_order_lines",
+        po_line_id="l-replaced",
+        po_id="replaced",
+        article_id="bio",
+        origin_country_code="UA",
+    )
+    for status in ("rejected", "endorsed"):
+        add(db, "import_documents", document_id=f"r-{status}", po_id="replaced", kind="COI", arrival_at=arrival,
+            status=status)  # fmt: skip
+    add(db, "purchase_orders", po_id="no_coi")
+    add(db, "purchase_order_lines", po_line_id="l-no_coi", po_id="no_coi", article_id="bio", origin_country_code="UA",
+        received_at=arrival)  # fmt: skip
     sale(db, "after", "c", "bio", dt.date(2026, 3, 5))
-    assert fired(db, "traces_003_organic_without_coi") == {"rejected"}
+    assert fired(db, "traces_003_organic_without_coi") == {"rejected", "no_coi"}
 
 
 def test_traces_003_sales_before_arrival_do_not_count(db):
@@ -482,10 +520,15 @@ def test_gobd_001_changes_after_posting_need_an_audit_entry(db):
 
 def test_gobd_002_and_003_from_fingerprints(warehouse):
     """Two runs of the fingerprinting (it commits its own transactions): seq 3 was never seen, seq 2
-    changed and seq 5 vanished between them."""
+    changed and seq 5 vanished between them. Seq 7 is missing too, but the rows after it are only
+    minutes old: maybe a transaction still committing, not yet a gap."""
+    fresh = EVALUATED - dt.timedelta(minutes=5)
+    rows = [(1, "t", T0, "a"), (2, "t", T0, "b"), (4, "t", T0, "d"), (5, "t", T0, "e"), (6, "t", T0, "f"),
+            (8, "t", fresh, "h")]  # fmt: skip
     try:
-        record_fingerprints(warehouse, _fingerprints([(1, "t", "a"), (2, "t", "b"), (4, "t", "d"), (5, "t", "e")]), T0)
-        record_fingerprints(warehouse, _fingerprints([(1, "t", "a"), (2, "t", "B!"), (4, "t", "d")]), EVALUATED)
+        record_fingerprints(warehouse, _fingerprints(rows), T0)
+        changed = [(1, "t", T0, "a"), (2, "t", T0, "B!"), (4, "t", T0, "d"), (6, "t", T0, "f"), (8, "t", fresh, "h")]
+        record_fingerprints(warehouse, _fingerprints(changed), EVALUATED)
         assert fired(warehouse, "gobd_002_audit_sequence_gap") == {"3"}
         assert fired(warehouse, "gobd_003_audit_row_altered") == {"2", "5"}
         first = warehouse.execute("SELECT first_seen_at FROM compliance.audit_fingerprints WHERE seq = 2").fetchall()

@@ -141,6 +141,15 @@ def test_readers_never_see_half_a_table(tmp_path, warehouse_path):
     assert seen <= {200_000, 300_000} and seen
 
 
+def test_a_build_cleans_up_after_a_crashed_one(tmp_path, conn):
+    write(tmp_path, "probe/crashed.sql", "/* ---\nmaterialized: view\n--- */\nselect 1 as x")
+    (model,) = load_models(tmp_path, EXTERNAL)
+    conn.execute("CREATE SCHEMA IF NOT EXISTS probe")
+    conn.execute('CREATE VIEW probe."__building__crashed" AS SELECT 0 AS x')  # what a killed build leaves
+    build(conn, model)
+    assert conn.execute("SELECT x FROM probe.crashed").fetchall() == [(1,)]
+
+
 def test_switching_between_view_and_table(tmp_path, conn):
     write(tmp_path, "probe/switch.sql", "/* ---\nmaterialized: view\n--- */\nselect 1 as x")
     build(conn, load_models(tmp_path, EXTERNAL)[0])
