@@ -99,6 +99,7 @@ def build_raw_asset(spec: Table) -> dg.AssetsDefinition:
             metadata={
                 "mode": stats.mode,
                 "rows_read": stats.rows_read,
+                "rows_ok": stats.rows_ok,
                 "rows_upserted": stats.rows_upserted,
                 "rows_deleted": stats.rows_deleted,
                 "rows_quarantined": stats.rows_quarantined,
