@@ -10,6 +10,7 @@ one place, `neuroerp.ingest.parsing`.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import datetime as dt
 import sqlite3
@@ -45,13 +46,14 @@ def _decode(raw: bytes) -> str:
         return INVALID_UTF8 + raw.hex()
 
 
-class SourceReader:
+class SourceReader(abc.ABC):
     """Common query building; subclasses know their driver and dialect."""
 
     dialect: str
 
+    @abc.abstractmethod
     def select_list(self, spec: Table) -> str:
-        raise NotImplementedError
+        """The SELECT list that casts every column as the parsing expects it."""
 
     def _where(self, spec: Table, selection: Selection) -> str:
         if selection.full:
@@ -69,8 +71,9 @@ class SourceReader:
     def _key_as_text(self, spec: Table, column: str) -> str:
         return f"CAST({quote(column)} AS TEXT)"
 
+    @abc.abstractmethod
     def _since_clause(self, spec: Table, column: str, since: dt.datetime | int) -> str:
-        raise NotImplementedError
+        """The condition for rows at or past the watermark."""
 
     def query(self, spec: Table, selection: Selection) -> str:
         return f"SELECT {self.select_list(spec)} FROM {qualified_name(self.dialect, spec)} WHERE {self._where(spec, selection)}"
