@@ -160,6 +160,14 @@ def test_psm_002_sell_out_period_edges(db, withdrawal, sold_on, fires):
     assert fired(db, "psm_002_sold_after_authorisation") == ({"l"} if fires else set())
 
 
+def test_psm_002_still_judges_sales_of_articles_deleted_since(db):
+    add(db, "articles", article_id="gone", **{**PRO_PSM, "psm_authorized_until": dt.date(2025, 12, 31)},
+        deleted_at=T0)  # fmt: skip
+    add(db, "customers", customer_id="c")
+    sale(db, "l", "c", "gone", dt.date(2026, 7, 1))
+    assert fired(db, "psm_002_sold_after_authorisation") == {"l"}
+
+
 def test_psm_003_bvl_numbers(db):
     for aid, reg in (("missing", None), ("short", "24395-00"), ("slash", "024395/00"), ("unknown", "099999-99"),
                      ("known", "004329-00"), ("known_letters", "00A271-61")):  # fmt: skip

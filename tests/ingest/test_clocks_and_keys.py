@@ -61,3 +61,21 @@ def test_a_key_in_an_odd_form_waits_in_quarantine_until_fixed(seeded_sqlite, war
     with sqlite3.connect(sa.engine.make_url(seeded_sqlite).database) as erp:
         in_source = erp.execute("SELECT count(*) FROM cash_positions").fetchone()[0]
     assert warehouse.execute("SELECT count(*) FROM raw.cash_positions").fetchall() == [(in_source,)]
+
+
+def test_a_table_first_read_empty_is_read_whole_until_it_has_a_watermark(seeded_sqlite, warehouse):
+    import sqlite3
+
+    import sqlalchemy as sa
+
+    path = sa.engine.make_url(seeded_sqlite).database
+    with sqlite3.connect(path) as erp:
+        erp.execute("CREATE TABLE kept AS SELECT * FROM cash_forecast")
+        erp.execute("DELETE FROM cash_forecast")
+    first = ingest_all(seeded_sqlite, warehouse, reconcile=False)["cash_forecast"]
+    assert first.rows_read == 0 and first.watermark is None
+    with sqlite3.connect(path) as erp:
+        erp.execute("INSERT INTO cash_forecast SELECT * FROM kept")
+        rows = erp.execute("SELECT count(*) FROM cash_forecast").fetchone()[0]
+    second = ingest_all(seeded_sqlite, warehouse, reconcile=False)["cash_forecast"]
+    assert second.mode == "full" and second.rows_upserted == rows > 0
