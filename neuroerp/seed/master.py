@@ -469,7 +469,7 @@ def gdpr_requests(ctx: Context, t: TenantProfile, customer_df: pl.DataFrame) -> 
     )
     kinds = pick(rng, ["access", "erasure", "rectification", "restriction"], n, weights=[0.5, 0.25, 0.2, 0.05])
     received = _instants_between(rng, ctx.history_start, ctx.as_of - dt.timedelta(days=1), n)
-    age_days = (ctx.now - received.dt.replace_time_zone(None).dt.replace_time_zone("UTC")).dt.total_days().to_numpy()
+    age_days = pl.select(ctx.now_expr - received).to_series().dt.total_days().to_numpy()
     legal_hold = (kinds == "erasure") & (rng.random(n) < 0.3)
     takes = rng.integers(1, 26, size=n)
     completed = ~legal_hold & (takes < age_days)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import zlib
 
 import numpy as np
@@ -78,10 +77,6 @@ def durations(values: np.ndarray, unit: str = "h") -> pl.Series:
     """A Duration series from numbers of the unit (h, m, s, D)."""
     per = {"D": 86_400_000_000, "h": 3_600_000_000, "m": 60_000_000, "s": 1_000_000}[unit]
     return pl.Series((np.asarray(values, dtype=float) * per).astype("int64")).cast(pl.Duration("us"))
-
-
-def to_day(value: dt.date) -> np.datetime64:
-    return np.datetime64(value, "D")
 
 
 def money(values: np.ndarray) -> np.ndarray:

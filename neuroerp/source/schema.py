@@ -74,11 +74,3 @@ METADATA = build_metadata()
 
 # SQLite keeps all tables in `main`: map every domain schema away.
 SQLITE_SCHEMA_MAP: dict[str | None, str | None] = {domain: None for domain in DOMAINS}
-
-
-def sa_table(name: str) -> sa.Table:
-    """The SQLAlchemy table of a contract table name."""
-    for t in METADATA.tables.values():
-        if t.name == name.split(".")[-1]:
-            return t
-    raise KeyError(name)

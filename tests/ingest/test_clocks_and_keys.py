@@ -24,10 +24,10 @@ def test_a_row_from_the_future_does_not_push_the_watermark_past_now(seeded_sqlit
     execute(seeded_sqlite, f"UPDATE staff SET name = 'Neu', updated_at = '{_iso(now + dt.timedelta(minutes=1))}' "
                            "WHERE staff_id = (SELECT max(staff_id) FROM staff)")  # fmt: skip
     ingest_all(seeded_sqlite, warehouse)
-    assert raw_rows(warehouse, table("staff")) == _typed_staff(seeded_sqlite, warehouse)
+    assert raw_rows(warehouse, table("staff")) == _typed_staff(seeded_sqlite)
 
 
-def _typed_staff(url, warehouse):
+def _typed_staff(url):
     # the SQLite source as typed by the ingest: compare through a fresh full read
     import duckdb
 
