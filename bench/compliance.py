@@ -21,12 +21,12 @@ import duckdb
 import polars as pl
 import sqlalchemy as sa
 
-from assets.sql.models import EXTERNAL, SQL_ROOT
 from neuroerp.compliance.engine import run_compliance
 from neuroerp.contract import TABLES, load_order
 from neuroerp.devtools.postgres import throwaway_postgres
 from neuroerp.ingest import ingest_table
 from neuroerp.ingest.readers import PostgresReader
+from neuroerp.project import EXTERNAL, SQL_ROOT
 from neuroerp.seed import seed_source
 from neuroerp.sqlmodels import build, load_models
 

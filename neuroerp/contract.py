@@ -35,6 +35,44 @@ class ColumnType(enum.Enum):
             ColumnType.PERCENT: (6, 3),
         }.get(self)
 
+    @property
+    def duckdb_type(self) -> str:
+        """The type in the warehouse: exact decimals, UTC instants, UUID and JSON as such."""
+        return _DUCKDB_TYPES[self]
+
+    @property
+    def polars_type(self):
+        """The dtype in a typed frame; UUID and JSON travel as text and become UUID/JSON in DuckDB."""
+        import polars as pl  # the contract stays importable without polars' start-up cost
+
+        if self.numeric_precision:
+            return pl.Decimal(*self.numeric_precision)
+        return {
+            ColumnType.BOOL: pl.Boolean(),
+            ColumnType.INT: pl.Int32(),
+            ColumnType.BIGINT: pl.Int64(),
+            ColumnType.TIMESTAMPTZ: pl.Datetime("us", "UTC"),
+            ColumnType.TIMESTAMP: pl.Datetime("us"),
+            ColumnType.DATE: pl.Date(),
+        }.get(self, pl.String())
+
+
+_DUCKDB_TYPES = {
+    ColumnType.TEXT: "VARCHAR",
+    ColumnType.JSON_TEXT: "VARCHAR",
+    ColumnType.UUID: "UUID",
+    ColumnType.BOOL: "BOOLEAN",
+    ColumnType.INT: "INTEGER",
+    ColumnType.BIGINT: "BIGINT",
+    ColumnType.MONEY: "DECIMAL(14,2)",
+    ColumnType.QUANTITY: "DECIMAL(14,3)",
+    ColumnType.PERCENT: "DECIMAL(6,3)",
+    ColumnType.TIMESTAMPTZ: "TIMESTAMP WITH TIME ZONE",
+    ColumnType.TIMESTAMP: "TIMESTAMP",
+    ColumnType.DATE: "DATE",
+    ColumnType.JSONB: "JSON",
+}
+
 
 class Semantic(enum.Enum):
     """Value domains checked beyond the type."""

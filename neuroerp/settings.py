@@ -50,13 +50,6 @@ def demo_source_url(home: Path) -> str:
     return f"sqlite:///{home / DEMO_SOURCE_FILE}"
 
 
-DAGSTER_YAML = """\
-# Written by neuroerp on first use; edit freely.
-telemetry:
-  enabled: false
-"""
-
-
 def apply_defaults() -> Settings:
     """Resolve defaults into the environment, so `dg.EnvVar` always finds a value.
 
@@ -68,9 +61,4 @@ def apply_defaults() -> Settings:
     os.environ[SOURCE_VAR] = settings.source_url
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(settings.home / "dagster")
-    dagster_home = Path(os.environ["DAGSTER_HOME"])
-    dagster_home.mkdir(parents=True, exist_ok=True)
-    config = dagster_home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML, encoding="utf-8")
     return settings

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -16,6 +18,7 @@ from rich.table import Table
 from neuroerp.settings import apply_defaults
 
 console = Console(stderr=True)
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEMO_SCALE = 0.05
 
 
@@ -81,19 +84,54 @@ def _seed(url: str, scale: float, seed_value: int, as_of, create_schema: bool, r
 # ------------------------------------------------------------------------------ materialize
 
 
+RULE_ENV_PREFIX = "NEUROERP_COMPLIANCE_"
+
+
+def _rule_overrides(given: tuple[str, ...]) -> dict[str, str]:
+    """NAME=VALUE pairs for compliance.settings: NEUROERP_COMPLIANCE_<NAME> first, --rule wins."""
+    overrides = {
+        key.removeprefix(RULE_ENV_PREFIX).lower(): value
+        for key, value in os.environ.items()
+        if key.startswith(RULE_ENV_PREFIX) and value
+    }
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{item!r}: expected NAME=VALUE, e.g. eudr_application_date=2027-06-30")
+        overrides[name.strip().lower()] = value.strip()
+    return overrides
+
+
 @main.command(help="Materialise all assets (or a Dagster selection) once, in-process.")
 @click.option("--select", "selection", default=None, help='Dagster asset selection, e.g. "group:ingest_crm".')
-def materialize(selection: str | None) -> None:
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    envvar="NEUROERP_AS_OF",
+    default=None,
+    help="The day the compliance rules judge (default: today); recorded with the run.",
+)
+@click.option("--rule", "rules", multiple=True, metavar="NAME=VALUE",
+              help="Override a value of compliance.settings for this run (repeatable); recorded with the run.")  # fmt: skip
+def materialize(selection: str | None, as_of, rules: tuple[str, ...]) -> None:
     apply_defaults()
-    ok = run_materialization(selection)
+    ok = run_materialization(selection, as_of.date() if as_of else None, _rule_overrides(rules))
     sys.exit(0 if ok else 1)
 
 
-def run_materialization(selection: str | None = None) -> bool:
-    """Run the selection in-process with a progress bar; print a summary; True when all succeeded."""
+def run_materialization(
+    selection: str | None = None, as_of: dt.date | None = None, overrides: dict[str, str] | None = None
+) -> bool:
+    """Run the selection in-process with a progress bar; print a summary; True when all succeeded.
+
+    The run is Dagster's ad-hoc asset job (as when materialising from the UI); the judged day and
+    rule overrides go into its run configuration, so the UI shows what each run judged.
+    """
     import dagster as dg
 
+    from assets.compliance.run_config import AS_OF_TAG, SETTINGS_KEY, settings_run_config
     from pipelines.definitions import defs
+    from pipelines.instance import fail_orphaned_runs, run_tags, shared_instance
 
     asset_graph = defs.resolve_asset_graph()
     keys = (
@@ -111,17 +149,25 @@ def run_materialization(selection: str | None = None) -> bool:
         log.propagate = False
         return log
 
-    job = dg.define_asset_job(
-        "neuroerp_cli_materialize", selection=dg.AssetSelection.assets(*keys).required_multi_asset_neighbors()
-    )
-    run_defs = dg.Definitions.merge(defs, dg.Definitions(jobs=[job], loggers={"progress": progress_logger}))
-    instance = _instance()
+    keys = dg.AssetSelection.assets(*keys).required_multi_asset_neighbors().resolve(asset_graph)
+    day = as_of or dt.date.today()
+    run_config: dict = {"loggers": {"progress": {}}}
+    if SETTINGS_KEY in keys:
+        run_config |= settings_run_config(day, overrides)
+    elif overrides:
+        raise click.ClickException("--rule only applies when the selection includes compliance/settings")
+    run_defs = dg.Definitions.merge(defs, dg.Definitions(loggers={"progress": progress_logger}))
+    instance = shared_instance()
+    for run_id in fail_orphaned_runs(instance):
+        console.print(f"[yellow]marked run {run_id} failed: its process had died; its pool slots are free again")
     started = time.perf_counter()
     with tracker.progress:
-        result = run_defs.resolve_job_def(job.name).execute_in_process(
+        result = run_defs.resolve_implicit_global_asset_job_def().execute_in_process(
             instance=instance,
+            asset_selection=list(keys),
             raise_on_error=False,
-            run_config={"loggers": {"progress": {}}},
+            run_config=run_config,
+            tags={**run_tags(), AS_OF_TAG: day.isoformat(), "neuroerp/launched_by": "cli"},
         )
     _print_summary(result, time.perf_counter() - started)
     for message in tracker.errors:
@@ -130,23 +176,6 @@ def run_materialization(selection: str | None = None) -> bool:
         e for e in result.get_asset_check_evaluations() if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     ]
     return result.success and not failed_checks
-
-
-def _instance():
-    """The Dagster instance under DAGSTER_HOME; the first opening (which creates its storage)
-    is serialised across processes, so concurrent CLI runs on a fresh home do not race."""
-    import fcntl
-    import os
-
-    import dagster as dg
-
-    lock_path = Path(os.environ["DAGSTER_HOME"]) / ".instance.lock"
-    with open(lock_path, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            return dg.DagsterInstance.get()
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 class _StepTracker(logging.Handler):
@@ -225,10 +254,31 @@ def demo(scale: float, seed_value: int) -> None:
             console.print(f"using the existing demo ERP at {database}")
     else:
         console.print(f"using the ERP source from NEUROERP_SOURCE_URL ({_redact(settings.source_url)})")
-    ok = run_materialization()
+    ok = run_materialization(overrides=_rule_overrides(()))
     console.print(f"warehouse: {settings.warehouse_path}")
     console.print(f"reports:   {settings.reports_dir}")
     sys.exit(0 if ok else 1)
+
+
+# -------------------------------------------------------------------------------------- dev
+
+
+@main.command(
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+    help="Start the Dagster UI and daemon (dg dev) on the shared instance; extra arguments go to dg dev.",
+)
+@click.pass_context
+def dev(ctx: click.Context) -> None:
+    from pipelines.instance import write_config
+
+    apply_defaults()
+    write_config(Path(os.environ["DAGSTER_HOME"]))
+    dg_cli = shutil.which("dg", path=str(Path(sys.executable).parent)) or shutil.which("dg")
+    if dg_cli is None:
+        raise click.ClickException("dg is not installed (it comes with dagster-dg-cli; run scripts/bootstrap)")
+    os.chdir(PROJECT_ROOT)
+    os.environ.setdefault("VIRTUAL_ENV", str(Path(sys.executable).parent.parent))  # the venv dg dev expects
+    os.execv(dg_cli, [dg_cli, "dev", *ctx.args])
 
 
 def _redact(url: str) -> str:

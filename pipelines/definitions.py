@@ -1,28 +1,33 @@
-"""The NeuroERP analytics code location: every asset, check, job, schedule and sensor."""
+"""The NeuroERP analytics code location: every asset, check, job and schedule under `assets/`,
+every sensor under `sensors/`, bound to the deployment's resources."""
 
 from __future__ import annotations
 
+import warnings
+
 import dagster as dg
 
-from assets.compliance.state import COMPLIANCE_STATE_ASSETS
-from assets.ingest.raw_tables import RAW_ASSETS
-from assets.reference.tables import reference_tables
-from assets.source.profile import erp_source_profile
-from assets.sql.models import load_sql_assets
+import assets
+import sensors
 from neuroerp.settings import apply_defaults
-from pipelines.jobs import compliance_job, compliance_schedule, ingest_job, ingest_schedule
-from pipelines.resources import ErpSource, Warehouse
+from pipelines.resources import resources_from_env
 
 apply_defaults()
 
-defs = dg.Definitions(
-    assets=[erp_source_profile, *RAW_ASSETS, reference_tables, *load_sql_assets(), *COMPLIANCE_STATE_ASSETS],
-    jobs=[ingest_job, compliance_job],
-    schedules=[ingest_schedule, compliance_schedule],
-    resources={
-        "erp_source": ErpSource(url=dg.EnvVar("NEUROERP_SOURCE_URL")),
-        "warehouse": Warehouse(home=dg.EnvVar("NEUROERP_HOME")),
-    },
-    # one process per run: the DuckDB warehouse admits a single writing process
-    executor=dg.in_process_executor,
+
+def _load_package(package) -> dg.Definitions:
+    """Everything a package's modules define at module level (Dagster's own loader)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=dg.PreviewWarning)  # the loader itself is marked preview
+        return dg.load_definitions_from_package_module(package)
+
+
+defs = dg.Definitions.merge(
+    _load_package(assets),
+    _load_package(sensors),
+    dg.Definitions(
+        resources=resources_from_env(),
+        # one process per run: the DuckDB warehouse admits a single writing process
+        executor=dg.in_process_executor,
+    ),
 )

@@ -1,0 +1,1 @@
+"""Every sensor of the code location, one module per concern (outbox events, alerts, ...)."""

@@ -6,7 +6,7 @@ import pytest
 
 from neuroerp import reference
 from neuroerp.contract import GERMAN_LANDS
-from neuroerp.reference.build import DATA_DIR, DEFAULT_SOURCE_DIR, _bvl_local_date, build_all
+from neuroerp.reference.build import DATA_DIR, DEFAULT_SOURCE_DIR, build_all, bvl_local_date
 
 
 @pytest.mark.skipif(not Path(DEFAULT_SOURCE_DIR).exists(), reason="shared/reference/ is not beside the checkout")
@@ -18,8 +18,8 @@ def test_packaged_files_equal_a_rebuild_from_the_sources():
 
 
 def test_bvl_dates_are_german_local_dates():
-    assert _bvl_local_date("2027-12-30T23:00:00Z") == "2027-12-31"
-    assert _bvl_local_date("2026-06-29T22:00:00Z") == "2026-06-30"  # summer time
+    assert bvl_local_date("2027-12-30T23:00:00Z") == "2027-12-31"
+    assert bvl_local_date("2026-06-29T22:00:00Z") == "2026-06-30"  # summer time
 
 
 def test_bvl_register_numbers_have_nine_characters():

@@ -1,0 +1,2 @@
+"""The compliance engine: rules (SQL models in `dbt_like_sql/compliance/`), the stateful steps
+around them (audit fingerprints, violation history, score history), the hourly job."""

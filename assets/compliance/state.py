@@ -5,20 +5,31 @@ import datetime as dt
 
 import dagster as dg
 
-from assets.ingest.raw_tables import raw_key
-from neuroerp.compliance.fingerprints import record_fingerprints, source_fingerprints
-from neuroerp.compliance.history import record_scores, record_violations
-from neuroerp.contract import table
-from pipelines.resources import ErpSource, Warehouse
+from assets.freshness import HOURLY
+from assets.resources import ErpSource, Warehouse
+from assets.sqlmodels.factory import relation_key
+from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS, record_fingerprints, source_fingerprints
+from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS, record_scores, record_violations
+from neuroerp.sqlmodels import PythonStep
+from neuroerp.warehouse import scalar
+
+OWNERS = ["team:compliance"]
 
 
-@dg.asset(
-    key=["compliance", "audit_fingerprints"],
-    group_name="compliance",
-    kinds={"postgres", "duckdb"},
-    deps=[raw_key(table("audit_log"))],
-    pool="duckdb_warehouse",
-)
+def step_asset(step: PythonStep, kinds: set[str]) -> dict:
+    """The asset decorator's arguments that follow from a step's declaration."""
+    return {
+        "key": relation_key(step.relation),
+        "deps": [relation_key(r) for r in step.reads],
+        "group_name": "compliance",
+        "kinds": kinds,
+        "owners": OWNERS,
+        "freshness_policy": HOURLY,
+        "pool": "duckdb_warehouse",
+    }
+
+
+@dg.asset(**step_asset(RECORD_FINGERPRINTS, kinds={"postgres", "duckdb"}))
 def audit_fingerprints(erp_source: ErpSource, warehouse: Warehouse) -> dg.MaterializeResult:
     """A fingerprint of every audit row as first seen, read from the source itself (GoBD).
 
@@ -38,13 +49,7 @@ def audit_fingerprints(erp_source: ErpSource, warehouse: Warehouse) -> dg.Materi
     )
 
 
-@dg.asset(
-    key=["compliance", "violations"],
-    group_name="compliance",
-    kinds={"duckdb"},
-    deps=[dg.AssetKey(["compliance", "current_violations"])],
-    pool="duckdb_warehouse",
-)
+@dg.asset(**step_asset(RECORD_VIOLATIONS, kinds={"duckdb"}))
 def violations(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
     """Open compliance violations, each with the instant it was first detected.
 
@@ -68,20 +73,11 @@ def violations(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
     )
 
 
-@dg.asset(
-    key=["compliance", "score_history"],
-    group_name="compliance",
-    kinds={"duckdb"},
-    deps=[dg.AssetKey(["compliance", "area_scores"]), dg.AssetKey(["compliance", "overall_scores"])],
-    pool="duckdb_warehouse",
-)
+@dg.asset(**step_asset(RECORD_SCORES, kinds={"duckdb"}))
 def score_history(warehouse: Warehouse) -> dg.MaterializeResult:
     """Area and overall scores per tenant and day, so trends show (the day's last run counts)."""
     with warehouse.connect() as conn:
-        day = conn.execute("SELECT as_of FROM compliance.settings").fetchall()[0][0]
+        day = scalar(conn, "SELECT as_of FROM compliance.settings")
         rows = record_scores(conn, day, dt.datetime.now(dt.UTC))
-        days = conn.execute("SELECT count(DISTINCT day) FROM compliance.score_history").fetchall()[0][0]
+        days = scalar(conn, "SELECT count(DISTINCT day) FROM compliance.score_history")
     return dg.MaterializeResult(metadata={"day": str(day), "rows_recorded": rows, "days_kept": days})
-
-
-COMPLIANCE_STATE_ASSETS = [audit_fingerprints, violations, score_history]

@@ -4,12 +4,12 @@ import datetime as dt
 
 import dagster as dg
 
+from assets.freshness import EVERY_15_MINUTES
+from assets.resources import ErpSource, Warehouse
 from assets.source.profile import erp_source_profile
 from neuroerp.contract import Table, load_order, parents
-from neuroerp.duck import scalar
 from neuroerp.ingest import QUARANTINE, IngestOptions, ingest_table, reader_for
-from neuroerp.ingest.types import DUCKDB_TYPES
-from pipelines.resources import ErpSource, Warehouse
+from neuroerp.warehouse import scalar
 
 WAREHOUSE_POOL = "duckdb_warehouse"
 
@@ -34,7 +34,7 @@ def _column_schema(spec: Table) -> dg.TableSchema:
         columns=[
             dg.TableColumn(
                 c.name,
-                DUCKDB_TYPES[c.type],
+                c.type.duckdb_type,
                 description=(f"one of {'|'.join(c.values)}" if c.values else None),
                 constraints=dg.TableColumnConstraints(nullable=c.nullable, unique=spec.primary_key == (c.name,)),
             )
@@ -70,6 +70,8 @@ def build_raw_asset(spec: Table) -> dg.AssetsDefinition:
             ),
         ],
         pool=WAREHOUSE_POOL,
+        owners=["team:data-platform"],
+        freshness_policy=EVERY_15_MINUTES,
         metadata={"dagster/column_schema": _column_schema(spec), "dagster/table_name": f"raw.{spec.name}"},
     )
     def raw_table(
@@ -130,4 +132,4 @@ def build_raw_asset(spec: Table) -> dg.AssetsDefinition:
     return raw_table
 
 
-RAW_ASSETS = [build_raw_asset(spec) for spec in load_order()]
+raw_tables = [build_raw_asset(spec) for spec in load_order()]

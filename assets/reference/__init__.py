@@ -1,0 +1,1 @@
+"""Public reference data in the warehouse (`reference.*`)."""

@@ -1,0 +1,1 @@
+"""The ERP source as the pipeline finds it: contract conformance and size."""

@@ -3,11 +3,12 @@
 import datetime as dt
 
 import dagster as dg
-import polars as pl
 
+from assets.freshness import EVERY_15_MINUTES
+from assets.resources import ErpSource, Warehouse
 from neuroerp.contract import TABLES
 from neuroerp.source.database import contract_deviations, row_counts
-from pipelines.resources import ErpSource, Warehouse
+from neuroerp.source.profile import write_profile
 
 CONTRACT_CHECK = dg.AssetCheckSpec(
     "follows_contract",
@@ -20,6 +21,8 @@ CONTRACT_CHECK = dg.AssetCheckSpec(
 @dg.asset(
     group_name="source",
     kinds={"sqlalchemy", "duckdb"},
+    owners=["team:data-platform"],
+    freshness_policy=EVERY_15_MINUTES,
     check_specs=[CONTRACT_CHECK],
 )
 def erp_source_profile(context: dg.AssetExecutionContext, erp_source: ErpSource, warehouse: Warehouse):
@@ -31,19 +34,8 @@ def erp_source_profile(context: dg.AssetExecutionContext, erp_source: ErpSource,
     with erp_source.engine() as engine:
         problems = contract_deviations(engine)
         counts = {} if problems else row_counts(engine)
-    profiled_at = dt.datetime.now(dt.UTC)
-    profile = pl.DataFrame(
-        {
-            "domain": [t.domain for t in TABLES],
-            "table_name": [t.name for t in TABLES],
-            "row_count": [counts.get(t.name) for t in TABLES],
-        },
-        schema_overrides={"row_count": pl.Int64},
-    ).with_columns(profiled_at=pl.lit(profiled_at), source_dialect=pl.lit(erp_source.dialect))
     with warehouse.connect() as conn:
-        conn.execute("CREATE SCHEMA IF NOT EXISTS ops")
-        conn.register("profile_rows", profile.to_arrow())
-        conn.execute("CREATE OR REPLACE TABLE ops.source_profile AS SELECT * FROM profile_rows")
+        write_profile(conn, counts, erp_source.dialect, dt.datetime.now(dt.UTC))
     for problem in problems:
         context.log.error(problem)
     markdown = "| table | rows |\n|---|---:|\n" + "\n".join(

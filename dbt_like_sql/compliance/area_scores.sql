@@ -6,6 +6,15 @@ description: >
   is, compliant otherwise.
 owner: team:compliance
 materialized: table
+columns:
+  tenant_id: The tenant (company).
+  area: Compliance area.
+  score_pct: Compliance score, 0 to 100 %.
+  status: compliant, warning or critical.
+  critical: Open critical violations.
+  high: Open high violations.
+  medium: Open medium violations.
+  info: Open info findings.
 tests:
   - unique: [tenant_id, area]
   - accepted_values: {column: status, values: [compliant, warning, critical]}

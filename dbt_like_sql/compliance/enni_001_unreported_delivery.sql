@@ -4,24 +4,26 @@ description: >
   reference from the reporting programme (Meldeprogramm Wirtschaftsdünger).
 owner: team:compliance
 materialized: view
+rule:
+  id: ENNI-001
+  area: enni
+  severity: high
+  entity: manure_delivery
+  subject: partner
+  legal_basis: § 3 WDüngV; § 4 NDüngMeldVO (Meldeprogramm Wirtschaftsdünger)
+  recommendation: >
+    Lieferung im Meldeprogramm Wirtschaftsdünger nachmelden und die Meldungs-ID erfassen.
 tests:
   - unique: entity_id
 --- */
 select
-    'ENNI-001' as rule_id,
-    'enni' as area,
-    'high' as severity,
-    'manure_delivery' as entity_type,
     d.delivery_id as entity_id,
     d.tenant_id,
-    'partner' as subject_type,
     d.partner_id as subject_id,
     json_object(
         'delivered_on', d.delivered_on, 'days_since', s.as_of - d.delivered_on, 'direction', d.direction,
         'tonnes', d.tonnes, 'state_code', d.state_code
-    ) as evidence,
-    '§ 3 WDüngV; § 4 NDüngMeldVO (Meldeprogramm Wirtschaftsdünger)' as legal_basis,
-    'Lieferung im Meldeprogramm Wirtschaftsdünger nachmelden und die Meldungs-ID erfassen.' as recommendation
+    ) as evidence
 from staging.manure_deliveries as d
 cross join compliance.settings as s
 where d.report_ref is null and d.delivered_on < s.as_of - s.manure_report_days

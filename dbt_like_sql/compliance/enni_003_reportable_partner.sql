@@ -4,6 +4,15 @@ description: >
   which makes every delivery with them reportable.
 owner: team:compliance
 materialized: view
+rule:
+  id: ENNI-003
+  area: enni
+  severity: info
+  entity: manure_partner_year
+  subject: partner
+  legal_basis: § 3, § 4 WDüngV (Schwelle 200 t/Jahr)
+  recommendation: >
+    Partner ist meldepflichtig: jede Lieferung binnen eines Monats melden.
 tests:
   - unique: entity_id
 --- */
@@ -14,17 +23,10 @@ with yearly as (
 )
 
 select
-    'ENNI-003' as rule_id,
-    'enni' as area,
-    'info' as severity,
-    'manure_partner_year' as entity_type,
     y.partner_id || '/' || y.year as entity_id,
     y.tenant_id,
-    'partner' as subject_type,
     y.partner_id as subject_id,
-    json_object('year', y.year, 'tonnes', y.tonnes, 'deliveries', y.deliveries) as evidence,
-    '§ 3, § 4 WDüngV (Schwelle 200 t/Jahr)' as legal_basis,
-    'Partner ist meldepflichtig: jede Lieferung binnen eines Monats melden.' as recommendation
+    json_object('year', y.year, 'tonnes', y.tonnes, 'deliveries', y.deliveries) as evidence
 from yearly as y
 cross join compliance.settings as s
 where y.tonnes > s.manure_reportable_tonnes

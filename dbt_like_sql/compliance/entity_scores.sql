@@ -7,6 +7,18 @@ description: >
   so one critical violation outweighs any number of lesser ones.
 owner: team:compliance
 materialized: table
+columns:
+  tenant_id: The tenant (company).
+  entity_type: "What is scored (customer, supplier, article, staff, partner, ...)."
+  entity_id: Its key.
+  area: Compliance area.
+  risk_score: Risk from 0 (none) to 1 (an open critical violation).
+  open_violations: Open violations about it.
+  critical: Open critical violations.
+  high: Open high violations.
+  medium: Open medium violations.
+  info: Open info findings.
+  rules: Rules it breaks.
 tests:
   - unique: [tenant_id, entity_type, entity_id, area]
   - expression: {name: risk_between_0_and_1, sql: "select * from {{ this }} where risk_score < 0 or risk_score > 1"}

@@ -4,26 +4,28 @@ description: >
   or more from ammonium nitrate) was sold to a customer who is not a professional user.
 owner: team:compliance
 materialized: view
+rule:
+  id: EXP-001
+  area: explosives
+  severity: critical
+  entity: sales_order_line
+  subject: customer
+  legal_basis: Art. 5 Abs. 1 VO (EU) 2019/1148; § 13 AusgStG
+  recommendation: >
+    Keine Abgabe beschränkter Ausgangsstoffe an Privatpersonen: Vorgang prüfen, Ware zurückfordern,
+    verdächtige Umstände der Kontaktstelle des LKA melden; Artikel für Privatkunden sperren.
 tests:
   - unique: entity_id
 --- */
 select
-    'EXP-001' as rule_id,
-    'explosives' as area,
-    'critical' as severity,
-    'sales_order_line' as entity_type,
     l.line_id as entity_id,
     l.tenant_id,
-    'customer' as subject_type,
     l.customer_id as subject_id,
     json_object(
         'order_id', l.order_id, 'ordered_on', l.order_date, 'article_no', a.article_no, 'article', a.name,
         'n_from_an_pct', a.n_from_an_pct, 'annex', coalesce(a.precursor_annex_by_content, a.precursor_annex),
         'quantity', l.quantity, 'unit', a.unit, 'customer_no', c.customer_no, 'customer_type', c.customer_type
-    ) as evidence,
-    'Art. 5 Abs. 1 VO (EU) 2019/1148; § 13 AusgStG' as legal_basis,
-    'Keine Abgabe beschränkter Ausgangsstoffe an Privatpersonen: Vorgang prüfen, Ware zurückfordern, '
-    || 'verdächtige Umstände der Kontaktstelle des LKA melden; Artikel für Privatkunden sperren.' as recommendation
+    ) as evidence
 from staging.sales_order_lines as l
 join staging.all_articles as a on a.article_id = l.article_id
 join raw.customers as c on c.customer_id = l.customer_id

@@ -4,6 +4,16 @@ description: >
   without a verified customer statement or ID verification from the last 12 months.
 owner: team:compliance
 materialized: view
+rule:
+  id: EXP-002
+  area: explosives
+  severity: high
+  entity: sales_order_line
+  subject: customer
+  legal_basis: Art. 8 VO (EU) 2019/1148
+  recommendation: >
+    Vor der Abgabe Kundenerklärung (Anhang IV) einholen und Identität prüfen; Nachweis 18 Monate
+    aufbewahren, jährlich erneuern.
 tests:
   - unique: entity_id
 --- */
@@ -14,22 +24,14 @@ with papers as (
 )
 
 select
-    'EXP-002' as rule_id,
-    'explosives' as area,
-    'high' as severity,
-    'sales_order_line' as entity_type,
     l.line_id as entity_id,
     l.tenant_id,
-    'customer' as subject_type,
     l.customer_id as subject_id,
     json_object(
         'order_id', l.order_id, 'ordered_on', l.order_date, 'article_no', a.article_no, 'article', a.name,
         'annex', coalesce(a.precursor_annex_by_content, a.precursor_annex), 'quantity', l.quantity,
         'last_statement_on', (select max(p.issued_on) from papers as p where p.customer_id = l.customer_id)
-    ) as evidence,
-    'Art. 8 VO (EU) 2019/1148' as legal_basis,
-    'Vor der Abgabe Kundenerklärung (Anhang IV) einholen und Identität prüfen; Nachweis 18 Monate '
-    || 'aufbewahren, jährlich erneuern.' as recommendation
+    ) as evidence
 from staging.sales_order_lines as l
 join staging.all_articles as a on a.article_id = l.article_id
 join raw.customers as c on c.customer_id = l.customer_id

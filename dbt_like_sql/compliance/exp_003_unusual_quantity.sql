@@ -4,6 +4,16 @@ description: >
   explosives precursor substance; the sale needs a review for a suspicious transaction.
 owner: team:compliance
 materialized: view
+rule:
+  id: EXP-003
+  area: explosives
+  severity: medium
+  entity: sales_order_line
+  subject: customer
+  legal_basis: Art. 9 Abs. 1 VO (EU) 2019/1148; Leitlinien 2020/C 210/01
+  recommendation: >
+    Ungewöhnliche Menge prüfen: Verwendungszweck erfragen und dokumentieren; bei Verdacht binnen 24
+    Stunden der Kontaktstelle melden.
 tests:
   - unique: entity_id
 --- */
@@ -27,21 +37,13 @@ with history as (
 )
 
 select
-    'EXP-003' as rule_id,
-    'explosives' as area,
-    'medium' as severity,
-    'sales_order_line' as entity_type,
     h.line_id as entity_id,
     h.tenant_id,
-    'customer' as subject_type,
     h.customer_id as subject_id,
     json_object(
         'order_id', h.order_id, 'ordered_on', h.order_date, 'substance', h.precursor_substance,
         'quantity_kg', h.quantity_kg, 'previous_max_kg', h.previous_max_kg
-    ) as evidence,
-    'Art. 9 Abs. 1 VO (EU) 2019/1148; Leitlinien 2020/C 210/01' as legal_basis,
-    'Ungewöhnliche Menge prüfen: Verwendungszweck erfragen und dokumentieren; bei Verdacht '
-    || 'binnen 24 Stunden der Kontaktstelle melden.' as recommendation
+    ) as evidence
 from history as h
 cross join compliance.settings as s
 where h.quantity_kg > s.precursor_quantity_factor * h.previous_max_kg

@@ -4,14 +4,19 @@ description: >
   the authority within 24 hours of being flagged.
 owner: team:compliance
 materialized: view
+rule:
+  id: EXP-004
+  area: explosives
+  severity: critical
+  entity: suspicious_transaction
+  legal_basis: Art. 9 Abs. 1 VO (EU) 2019/1148; § 3 AusgStG
+  recommendation: >
+    Fall unverzüglich der Nationalen Kontaktstelle (LKA) melden und Aktenzeichen erfassen; Meldeweg
+    und Vertretung für Wochenenden festlegen.
 tests:
   - unique: entity_id
 --- */
 select
-    'EXP-004' as rule_id,
-    'explosives' as area,
-    'critical' as severity,
-    'suspicious_transaction' as entity_type,
     t.case_id as entity_id,
     t.tenant_id,
     case when t.customer_id is not null then 'customer' else 'tenant' end as subject_type,
@@ -19,10 +24,7 @@ select
     json_object(
         'kind', t.kind, 'flagged_at', t.flagged_at, 'reported_at', t.reported_at,
         'hours_to_report', t.hours_to_report, 'order_id', t.order_id
-    ) as evidence,
-    'Art. 9 Abs. 1 VO (EU) 2019/1148; § 3 AusgStG' as legal_basis,
-    'Fall unverzüglich der Nationalen Kontaktstelle (LKA) melden und Aktenzeichen erfassen; '
-    || 'Meldeweg und Vertretung für Wochenenden festlegen.' as recommendation
+    ) as evidence
 from staging.suspicious_transactions as t
 cross join compliance.settings as s
 where (t.reported_at is null and t.flagged_at < s.evaluated_at - to_hours(s.precursor_report_hours))

@@ -4,25 +4,27 @@ description: >
   theft case behind it.
 owner: team:compliance
 materialized: view
+rule:
+  id: EXP-006
+  area: explosives
+  severity: high
+  entity: stock_movement
+  subject: warehouse
+  legal_basis: Art. 9 Abs. 1 VO (EU) 2019/1148
+  recommendation: >
+    Fehlmenge aufklären; erheblichen Schwund oder Diebstahl binnen 24 Stunden der Kontaktstelle
+    melden und den Fall mit der Buchung verknüpfen.
 tests:
   - unique: entity_id
 --- */
 select
-    'EXP-006' as rule_id,
-    'explosives' as area,
-    'high' as severity,
-    'stock_movement' as entity_type,
     m.movement_id as entity_id,
     m.tenant_id,
-    'warehouse' as subject_type,
     m.warehouse_id as subject_id,
     json_object(
         'article_no', a.article_no, 'article', a.name, 'substance', a.precursor_substance,
         'quantity', m.quantity, 'unit', a.unit, 'booked_on', m.movement_date, 'reference', m.reference_id
-    ) as evidence,
-    'Art. 9 Abs. 1 VO (EU) 2019/1148' as legal_basis,
-    'Fehlmenge aufklären; erheblichen Schwund oder Diebstahl binnen 24 Stunden der Kontaktstelle '
-    || 'melden und den Fall mit der Buchung verknüpfen.' as recommendation
+    ) as evidence
 from staging.stock_movements as m
 join staging.all_articles as a on a.article_id = m.article_id
 where m.kind = 'loss'

@@ -4,22 +4,24 @@ description: >
   (retention duty) blocks it.
 owner: team:compliance
 materialized: view
+rule:
+  id: GDPR-001
+  area: gdpr
+  severity: high
+  entity: gdpr_request
+  subject: customer
+  legal_basis: Art. 12 Abs. 3, Art. 17 DSGVO
+  recommendation: >
+    Löschung durchführen oder begründet ablehnen und der betroffenen Person antworten; bei
+    Aufbewahrungspflicht Verarbeitung einschränken (Art. 17 Abs. 3 lit. b, § 35 Abs. 3 BDSG).
 tests:
   - unique: entity_id
 --- */
 select
-    'GDPR-001' as rule_id,
-    'gdpr' as area,
-    'high' as severity,
-    'gdpr_request' as entity_type,
     r.request_id as entity_id,
     r.tenant_id,
-    'customer' as subject_type,
     r.customer_id as subject_id,
-    json_object('received_at', r.received_at, 'open_days', date_diff('day', r.received_at, s.evaluated_at)) as evidence,
-    'Art. 12 Abs. 3, Art. 17 DSGVO' as legal_basis,
-    'Löschung durchführen oder begründet ablehnen und der betroffenen Person antworten; bei '
-    || 'Aufbewahrungspflicht Verarbeitung einschränken (Art. 17 Abs. 3 lit. b, § 35 Abs. 3 BDSG).' as recommendation
+    json_object('received_at', r.received_at, 'open_days', date_diff('day', r.received_at, s.evaluated_at)) as evidence
 from staging.gdpr_requests as r
 cross join compliance.settings as s
 where r.kind = 'erasure'

@@ -5,6 +5,16 @@ description: >
   hold keeps it.
 owner: team:compliance
 materialized: view
+rule:
+  id: GDPR-002
+  area: gdpr
+  severity: medium
+  entity: customer
+  subject: customer
+  legal_basis: Art. 5 Abs. 1 lit. e, Art. 17 DSGVO; § 147 AO, § 257 HGB
+  recommendation: >
+    Kundendaten löschen oder anonymisieren; falls eine Aufbewahrungspflicht besteht, Sperrvermerk
+    (Legal Hold) setzen.
 tests:
   - unique: entity_id
 --- */
@@ -26,18 +36,10 @@ with activity as (
 )
 
 select
-    'GDPR-002' as rule_id,
-    'gdpr' as area,
-    'medium' as severity,
-    'customer' as entity_type,
     a.customer_id as entity_id,
     a.tenant_id,
-    'customer' as subject_type,
     a.customer_id as subject_id,
-    json_object('customer_no', a.customer_no, 'last_activity_on', a.last_activity_on) as evidence,
-    'Art. 5 Abs. 1 lit. e, Art. 17 DSGVO; § 147 AO, § 257 HGB' as legal_basis,
-    'Kundendaten löschen oder anonymisieren; falls eine Aufbewahrungspflicht besteht, Sperrvermerk '
-    || '(Legal Hold) setzen.' as recommendation
+    json_object('customer_no', a.customer_no, 'last_activity_on', a.last_activity_on) as evidence
 from activity as a
 cross join compliance.settings as s
 where a.last_activity_on < s.as_of - to_years(s.retention_years)

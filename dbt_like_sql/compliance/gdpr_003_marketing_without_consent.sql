@@ -4,6 +4,16 @@ description: >
   audit trail) although no consent for that channel was in force at the time.
 owner: team:compliance
 materialized: view
+rule:
+  id: GDPR-003
+  area: gdpr
+  severity: high
+  entity: customer
+  subject: customer
+  legal_basis: Art. 6 Abs. 1 lit. a, Art. 7 Abs. 1 DSGVO; § 7 UWG
+  recommendation: >
+    Kunden aus Marketing-Verteilern nehmen, bis eine nachweisbare Einwilligung vorliegt;
+    Versandliste künftig gegen die Einwilligungen filtern.
 tests:
   - unique: entity_id
 --- */
@@ -34,20 +44,12 @@ unconsented as (
 )
 
 select
-    'GDPR-003' as rule_id,
-    'gdpr' as area,
-    'high' as severity,
-    'customer' as entity_type,
     u.customer_id as entity_id,
     any_value(u.tenant_id) as tenant_id,
-    'customer' as subject_type,
     u.customer_id as subject_id,
     json_object(
         'campaigns', list(distinct u.campaign order by u.campaign), 'channels', list(distinct u.purpose),
         'last_sent_at', max(u.occurred_at)
-    ) as evidence,
-    'Art. 6 Abs. 1 lit. a, Art. 7 Abs. 1 DSGVO; § 7 UWG' as legal_basis,
-    'Kunden aus Marketing-Verteilern nehmen, bis eine nachweisbare Einwilligung vorliegt; '
-    || 'Versandliste künftig gegen die Einwilligungen filtern.' as recommendation
+    ) as evidence
 from unconsented as u
 group by u.customer_id

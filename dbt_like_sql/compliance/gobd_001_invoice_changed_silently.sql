@@ -4,25 +4,27 @@ description: >
   for that change.
 owner: team:compliance
 materialized: view
+rule:
+  id: GOBD-001
+  area: gobd
+  severity: critical
+  entity: invoice
+  subject: invoice
+  legal_basis: § 146 Abs. 4 AO; GoBD Rz. 58, 107 bis 112
+  recommendation: >
+    Änderung aufklären, ursprünglichen Inhalt wiederherstellen bzw. per Storno und Neubuchung
+    korrigieren; Protokollierung der Rechnungsänderungen im ERP prüfen.
 tests:
   - unique: entity_id
 --- */
 select
-    'GOBD-001' as rule_id,
-    'gobd' as area,
-    'critical' as severity,
-    'invoice' as entity_type,
     i.invoice_id as entity_id,
     i.tenant_id,
-    'invoice' as subject_type,
     i.invoice_id as subject_id,
     json_object(
         'invoice_no', i.invoice_no, 'kind', i.kind, 'posted_at', i.posted_at, 'changed_at', i.updated_at,
         'gross_amount', i.gross_amount
-    ) as evidence,
-    '§ 146 Abs. 4 AO; GoBD Rz. 58, 107 bis 112' as legal_basis,
-    'Änderung aufklären, ursprünglichen Inhalt wiederherstellen bzw. per Storno und Neubuchung '
-    || 'korrigieren; Protokollierung der Rechnungsänderungen im ERP prüfen.' as recommendation
+    ) as evidence
 from staging.invoices as i
 cross join compliance.settings as s
 where i.posted_at is not null

@@ -6,6 +6,16 @@ description: >
   cannot tell).
 owner: team:compliance
 materialized: view
+rule:
+  id: GOBD-002
+  area: gobd
+  severity: critical
+  entity: audit_log
+  subject: audit_log
+  legal_basis: § 146 Abs. 4 AO; GoBD Rz. 107 bis 112 (Unveränderbarkeit)
+  recommendation: >
+    Lücke im Protokoll mit dem ERP-Betrieb aufklären (Löschung, Rücksicherung?) und den Befund in
+    der Verfahrensdokumentation festhalten.
 tests:
   - unique: entity_id
 --- */
@@ -28,19 +38,11 @@ missing as (
 )
 
 select
-    'GOBD-002' as rule_id,
-    'gobd' as area,
-    'critical' as severity,
-    'audit_log' as entity_type,
     cast(m.seq as varchar) as entity_id,
     coalesce(
         (select f.tenant_id from compliance.audit_fingerprints as f where f.seq < m.seq order by f.seq desc limit 1),
         'unknown'
     ) as tenant_id,
-    'audit_log' as subject_type,
     'audit_log' as subject_id,
-    json_object('missing_seq', m.seq) as evidence,
-    '§ 146 Abs. 4 AO; GoBD Rz. 107 bis 112 (Unveränderbarkeit)' as legal_basis,
-    'Lücke im Protokoll mit dem ERP-Betrieb aufklären (Löschung, Rücksicherung?) und den Befund '
-    || 'in der Verfahrensdokumentation festhalten.' as recommendation
+    json_object('missing_seq', m.seq) as evidence
 from missing as m

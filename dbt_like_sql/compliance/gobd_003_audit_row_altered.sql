@@ -4,25 +4,27 @@ description: >
   as first seen differs from what the source holds now, or the row is gone).
 owner: team:compliance
 materialized: view
+rule:
+  id: GOBD-003
+  area: gobd
+  severity: critical
+  entity: audit_log
+  subject: audit_log
+  legal_basis: § 146 Abs. 4 AO; GoBD Rz. 107 bis 112 (Unveränderbarkeit)
+  recommendation: >
+    Manipulation des Protokolls untersuchen, Ursprungszustand aus der Sicherung belegen und den
+    Vorfall dokumentieren; Schreibrechte auf das Audit-Log entziehen.
 tests:
   - unique: entity_id
 --- */
 select
-    'GOBD-003' as rule_id,
-    'gobd' as area,
-    'critical' as severity,
-    'audit_log' as entity_type,
     cast(f.seq as varchar) as entity_id,
     f.tenant_id,
-    'audit_log' as subject_type,
     'audit_log' as subject_id,
     json_object(
         'seq', f.seq, 'change', case when not f.present then 'deleted' else 'changed' end,
         'first_seen_at', f.first_seen_at, 'first_fingerprint', f.first_fingerprint,
         'current_fingerprint', f.current_fingerprint
-    ) as evidence,
-    '§ 146 Abs. 4 AO; GoBD Rz. 107 bis 112 (Unveränderbarkeit)' as legal_basis,
-    'Manipulation des Protokolls untersuchen, Ursprungszustand aus der Sicherung belegen und den '
-    || 'Vorfall dokumentieren; Schreibrechte auf das Audit-Log entziehen.' as recommendation
+    ) as evidence
 from compliance.audit_fingerprints as f
 where not f.present or f.current_fingerprint <> f.first_fingerprint

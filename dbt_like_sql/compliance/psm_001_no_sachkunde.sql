@@ -4,6 +4,16 @@ description: >
   customer who had no Sachkunde certificate valid on the day of the order and checked by then.
 owner: team:compliance
 materialized: view
+rule:
+  id: PSM-001
+  area: psm
+  severity: critical
+  entity: sales_order_line
+  subject: customer
+  legal_basis: § 9 Abs. 1, § 23 Abs. 1 PflSchG
+  recommendation: >
+    Profi-PSM nur gegen geprüften Sachkundenachweis abgeben: Nachweis beim Kunden anfordern, prüfen
+    und im Kundenstamm dokumentieren; bis dahin den Kunden für Profi-PSM sperren.
 tests:
   - unique: entity_id
 --- */
@@ -14,22 +24,14 @@ with sachkunde as (
 )
 
 select
-    'PSM-001' as rule_id,
-    'psm' as area,
-    'critical' as severity,
-    'sales_order_line' as entity_type,
     l.line_id as entity_id,
     l.tenant_id,
-    'customer' as subject_type,
     l.customer_id as subject_id,
     json_object(
         'customer_id', l.customer_id, 'order_id', l.order_id, 'ordered_on', l.order_date,
         'article_id', a.article_id, 'article_no', a.article_no, 'article', a.name, 'bvl_no', a.psm_reg_no,
         'quantity', l.quantity, 'channel', l.channel
-    ) as evidence,
-    '§ 9 Abs. 1, § 23 Abs. 1 PflSchG' as legal_basis,
-    'Profi-PSM nur gegen geprüften Sachkundenachweis abgeben: Nachweis beim Kunden anfordern, prüfen '
-    || 'und im Kundenstamm dokumentieren; bis dahin den Kunden für Profi-PSM sperren.' as recommendation
+    ) as evidence
 from staging.sales_order_lines as l
 join staging.all_articles as a on a.article_id = l.article_id
 where l.went_ahead

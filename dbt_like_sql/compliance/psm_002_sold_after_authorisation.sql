@@ -4,6 +4,16 @@ description: >
   sell-out period (six months), or after it ended at all when the authority withdrew it for risk.
 owner: team:compliance
 materialized: view
+rule:
+  id: PSM-002
+  area: psm
+  severity: critical
+  entity: sales_order_line
+  subject: article
+  legal_basis: § 28 Abs. 4 PflSchG; Art. 46 VO (EG) 1107/2009
+  recommendation: >
+    Verkauf sofort stoppen, Restbestand sperren und zurücknehmen oder entsorgen lassen; Abnehmer
+    über das Ende der Aufbrauchfrist informieren.
 tests:
   - unique: entity_id
 --- */
@@ -20,23 +30,15 @@ with limits as (
 )
 
 select
-    'PSM-002' as rule_id,
-    'psm' as area,
-    'critical' as severity,
-    'sales_order_line' as entity_type,
     l.line_id as entity_id,
     l.tenant_id,
-    'article' as subject_type,
     a.article_id as subject_id,
     json_object(
         'article_no', a.article_no, 'article', a.name, 'bvl_no', a.psm_reg_no,
         'authorized_until', a.psm_authorized_until, 'withdrawal', a.psm_withdrawal_kind,
         'sellable_until', a.sellable_until, 'sold_on', l.order_date, 'order_id', l.order_id,
         'customer_id', l.customer_id
-    ) as evidence,
-    '§ 28 Abs. 4 PflSchG; Art. 46 VO (EG) 1107/2009' as legal_basis,
-    'Verkauf sofort stoppen, Restbestand sperren und zurücknehmen oder entsorgen lassen; '
-    || 'Abnehmer über das Ende der Aufbrauchfrist informieren.' as recommendation
+    ) as evidence
 from staging.sales_order_lines as l
 join limits as a on a.article_id = l.article_id
 where l.went_ahead and l.order_date > a.sellable_until

@@ -4,17 +4,22 @@ description: >
   characters: six letters or digits, a hyphen, two digits), or one the BVL register does not know.
 owner: team:compliance
 materialized: view
+rule:
+  id: PSM-003
+  area: psm
+  severity: critical
+  entity: article
+  subject: article
+  legal_basis: § 9, § 28 PflSchG; Art. 28 VO (EG) 1107/2009
+  recommendation: >
+    Zulassungsnummer gegen das BVL-Register prüfen und im Artikelstamm berichtigen; ohne gültige
+    Zulassung Artikel sperren.
 tests:
   - unique: entity_id
 --- */
 select
-    'PSM-003' as rule_id,
-    'psm' as area,
-    'critical' as severity,
-    'article' as entity_type,
     a.article_id as entity_id,
     a.tenant_id,
-    'article' as subject_type,
     a.article_id as subject_id,
     json_object(
         'article_no', a.article_no, 'article', a.name, 'bvl_no', a.psm_reg_no,
@@ -23,10 +28,7 @@ select
             when not regexp_full_match(a.psm_reg_no, '[0-9A-Z]{6}-[0-9]{2}') then 'malformed'
             else 'not in the BVL register'
         end
-    ) as evidence,
-    '§ 9, § 28 PflSchG; Art. 28 VO (EG) 1107/2009' as legal_basis,
-    'Zulassungsnummer gegen das BVL-Register prüfen und im Artikelstamm berichtigen; '
-    || 'ohne gültige Zulassung Artikel sperren.' as recommendation
+    ) as evidence
 from staging.articles as a
 where a.category = 'psm'
     and (

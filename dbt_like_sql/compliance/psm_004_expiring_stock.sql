@@ -4,6 +4,16 @@ description: >
   warning horizon (90 days, today included).
 owner: team:compliance
 materialized: view
+rule:
+  id: PSM-004
+  area: psm
+  severity: medium
+  entity: article
+  subject: article
+  legal_basis: § 28 Abs. 4 PflSchG
+  recommendation: >
+    Bestand bis zum Ende der Zulassung abverkaufen oder an den Lieferanten zurückgeben; keine
+    Nachbestellung, Kunden auf das Zulassungsende hinweisen.
 tests:
   - unique: entity_id
 --- */
@@ -15,22 +25,14 @@ with stock as (
 )
 
 select
-    'PSM-004' as rule_id,
-    'psm' as area,
-    'medium' as severity,
-    'article' as entity_type,
     a.article_id as entity_id,
     a.tenant_id,
-    'article' as subject_type,
     a.article_id as subject_id,
     json_object(
         'article_no', a.article_no, 'article', a.name, 'bvl_no', a.psm_reg_no,
         'authorized_until', a.psm_authorized_until, 'days_left', a.psm_authorized_until - s.as_of,
         'on_hand', st.on_hand, 'unit', a.unit
-    ) as evidence,
-    '§ 28 Abs. 4 PflSchG' as legal_basis,
-    'Bestand bis zum Ende der Zulassung abverkaufen oder an den Lieferanten zurückgeben; '
-    || 'keine Nachbestellung, Kunden auf das Zulassungsende hinweisen.' as recommendation
+    ) as evidence
 from staging.all_articles as a
 join stock as st on st.article_id = a.article_id
 cross join compliance.settings as s

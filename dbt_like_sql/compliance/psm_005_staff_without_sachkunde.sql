@@ -4,25 +4,27 @@ description: >
   Sachkunde of their own.
 owner: team:compliance
 materialized: view
+rule:
+  id: PSM-005
+  area: psm
+  severity: high
+  entity: sales_order
+  subject: staff
+  legal_basis: § 24 Abs. 1 PflSchG
+  recommendation: >
+    PSM nur durch sachkundiges Personal abgeben; Mitarbeiter schulen (Sachkundenachweis) und bis
+    dahin im Kassensystem für PSM sperren.
 tests:
   - unique: entity_id
 --- */
 select
-    'PSM-005' as rule_id,
-    'psm' as area,
-    'high' as severity,
-    'sales_order' as entity_type,
     l.order_id as entity_id,
     any_value(l.tenant_id) as tenant_id,
-    'staff' as subject_type,
     any_value(l.sold_by) as subject_id,
     json_object(
         'staff', any_value(st.name), 'ordered_on', any_value(l.order_date),
         'psm_lines', count(*), 'customer_id', any_value(l.customer_id)
-    ) as evidence,
-    '§ 24 Abs. 1 PflSchG' as legal_basis,
-    'PSM nur durch sachkundiges Personal abgeben; Mitarbeiter schulen (Sachkundenachweis) '
-    || 'und bis dahin im Kassensystem für PSM sperren.' as recommendation
+    ) as evidence
 from staging.sales_order_lines as l
 join staging.all_articles as a on a.article_id = l.article_id
 join staging.staff as st on st.staff_id = l.sold_by

@@ -4,25 +4,27 @@ description: >
   webshop to a private customer.
 owner: team:compliance
 materialized: view
+rule:
+  id: PSM-006
+  area: psm
+  severity: critical
+  entity: sales_order_line
+  subject: customer
+  legal_basis: § 23 Abs. 1 bis 3 PflSchG
+  recommendation: >
+    Profi-PSM im Webshop nur nach Prüfung des Sachkundenachweises freigeben; Bestellung stornieren
+    und Webshop-Sortiment für Privatkunden sperren.
 tests:
   - unique: entity_id
 --- */
 select
-    'PSM-006' as rule_id,
-    'psm' as area,
-    'critical' as severity,
-    'sales_order_line' as entity_type,
     l.line_id as entity_id,
     l.tenant_id,
-    'customer' as subject_type,
     l.customer_id as subject_id,
     json_object(
         'order_id', l.order_id, 'ordered_on', l.order_date, 'article_no', a.article_no,
         'article', a.name, 'bvl_no', a.psm_reg_no, 'customer_no', c.customer_no
-    ) as evidence,
-    '§ 23 Abs. 1 bis 3 PflSchG' as legal_basis,
-    'Profi-PSM im Webshop nur nach Prüfung des Sachkundenachweises freigeben; Bestellung stornieren '
-    || 'und Webshop-Sortiment für Privatkunden sperren.' as recommendation
+    ) as evidence
 from staging.sales_order_lines as l
 join staging.all_articles as a on a.article_id = l.article_id
 join raw.customers as c on c.customer_id = l.customer_id

@@ -1,12 +1,29 @@
 /* ---
 description: >
   Dates and thresholds of the compliance rules, in one row. Where the law is still moving (EUDR
-  application date, retention periods) change the default here, or set NEUROERP_COMPLIANCE_<NAME>
-  (e.g. NEUROERP_COMPLIANCE_EUDR_APPLICATION_DATE=2027-06-30) for one deployment. `as_of` is the
-  day the rules judge: today, or NEUROERP_AS_OF to reproduce a past day; `evaluated_at` is the
-  matching instant (now, or the end of that day).
+  application date, retention periods) change the default here, or override a value for one run
+  in its run configuration (launchpad, or `neuroerp materialize --rule NAME=VALUE`), where it is
+  recorded with the run. `as_of` is the day the rules judge: today, or the run's `as_of` to
+  reproduce a past day; `evaluated_at` is the matching instant (now, or the end of that day).
 owner: team:compliance
 materialized: table
+vars:
+  as_of: The day the rules judge (YYYY-MM-DD); empty means today.
+  psm_sellout_months: Months a PSM may still be sold after its authorisation ended (PflSchG § 28(4)).
+  psm_expiry_warning_days: Days ahead to warn about stock whose authorisation ends.
+  an_restricted_n_pct: Nitrogen from ammonium nitrate, in %, from which Annex I of EU 2019/1148 applies.
+  an_detonation_test_n_pct: Nitrogen from ammonium nitrate, in %, from which a detonation test is required.
+  precursor_report_hours: Hours within which a suspicious precursor transaction must be reported.
+  precursor_verification_months: Months a customer statement or ID check of a precursor buyer stays valid.
+  precursor_quantity_factor: Multiple of a customer's previous maximum that counts as an unusual quantity.
+  manure_report_days: Days within which a manure delivery must be reported (WDüngV § 3).
+  manure_reportable_tonnes: Tonnes a year from which a manure partner is reportable.
+  lksg_assessment_months: Months a supplier risk assessment stays current (LkSG).
+  eudr_application_date: Day the EUDR due-diligence duty applies (YYYY-MM-DD).
+  gdpr_erasure_days: Days within which an erasure request must be answered (GDPR Art. 12(3)).
+  retention_years: Years personal and accounting data are kept (§ 147 AO, § 257 HGB).
+  gobd_audit_tolerance_seconds: Seconds an invoice's last change may lie from its audit entry.
+  gobd_gap_grace_minutes: Minutes a missing audit sequence number may be an uncommitted transaction.
 tests:
   - expression: {name: exactly_one_row, sql: "select 1 from {{ this }} having count(*) <> 1"}
 --- */

@@ -4,6 +4,16 @@ description: >
   control) or a certificate of inspection (organic), or both, lacks one of them in TRACES.
 owner: team:compliance
 materialized: view
+rule:
+  id: TRACES-001
+  area: traces
+  severity: high
+  entity: purchase_order_line
+  subject: supplier
+  legal_basis: Art. 47, 56 VO (EU) 2017/625; Art. 45 VO (EU) 2018/848, VO (EU) 2021/2306
+  recommendation: >
+    Vor Ankunft das fehlende Dokument (CHED bzw. COI) in TRACES NT anlegen lassen; Ware ohne
+    Dokument nicht annehmen bzw. sperren.
 tests:
   - unique: entity_id
 --- */
@@ -29,21 +39,13 @@ missing as (
 )
 
 select
-    'TRACES-001' as rule_id,
-    'traces' as area,
-    'high' as severity,
-    'purchase_order_line' as entity_type,
     m.po_line_id as entity_id,
     any_value(m.tenant_id) as tenant_id,
-    'supplier' as subject_type,
     any_value(m.supplier_id) as subject_id,
     json_object(
         'po_id', any_value(m.po_id), 'article_no', any_value(m.article_no), 'article', any_value(m.article_name),
         'origin', any_value(m.origin_country_code), 'documents_missing', list(m.document_kind order by m.document_kind),
         'expected_on', any_value(m.expected_on)
-    ) as evidence,
-    'Art. 47, 56 VO (EU) 2017/625; Art. 45 VO (EU) 2018/848, VO (EU) 2021/2306' as legal_basis,
-    'Vor Ankunft das fehlende Dokument (CHED bzw. COI) in TRACES NT anlegen lassen; Ware ohne Dokument '
-    || 'nicht annehmen bzw. sperren.' as recommendation
+    ) as evidence
 from missing as m
 group by m.po_line_id

@@ -5,6 +5,16 @@ description: >
   arrival on Monday morning the CHED is due by Friday morning.
 owner: team:compliance
 materialized: view
+rule:
+  id: TRACES-002
+  area: traces
+  severity: medium
+  entity: import_document
+  subject: supplier
+  legal_basis: Art. 1 Durchführungsverordnung (EU) 2019/1013
+  recommendation: >
+    Vorabmeldung künftig mindestens einen Arbeitstag vor Ankunft einreichen; Spediteur und Lieferant
+    auf die Frist verpflichten.
 tests:
   - unique: entity_id
 --- */
@@ -17,21 +27,13 @@ with deadlines as (
 )
 
 select
-    'TRACES-002' as rule_id,
-    'traces' as area,
-    'medium' as severity,
-    'import_document' as entity_type,
     d.document_id as entity_id,
     d.tenant_id,
-    'supplier' as subject_type,
     po.supplier_id as subject_id,
     json_object(
         'kind', d.kind, 'reference_no', d.reference_no, 'submitted_at', d.submitted_at, 'arrival_at', d.arrival_at,
         'due_by', d.due_by
-    ) as evidence,
-    'Art. 1 Durchführungsverordnung (EU) 2019/1013' as legal_basis,
-    'Vorabmeldung künftig mindestens einen Arbeitstag vor Ankunft einreichen; Spediteur und Lieferant '
-    || 'auf die Frist verpflichten.' as recommendation
+    ) as evidence
 from (
     select
         *,

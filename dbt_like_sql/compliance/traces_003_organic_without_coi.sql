@@ -4,6 +4,16 @@ description: >
   has no endorsed certificate of inspection (COI): rejected, still pending, or none at all.
 owner: team:compliance
 materialized: view
+rule:
+  id: TRACES-003
+  area: traces
+  severity: critical
+  entity: purchase_order
+  subject: supplier
+  legal_basis: Art. 45 VO (EU) 2018/848; Art. 6 VO (EU) 2021/2306
+  recommendation: >
+    Ware als nicht-ökologisch kennzeichnen oder sperren, Abnehmer informieren und das COI über die
+    Kontrollstelle nachreichen lassen.
 tests:
   - unique: entity_id
 --- */
@@ -35,21 +45,13 @@ with unendorsed as (
 )
 
 select
-    'TRACES-003' as rule_id,
-    'traces' as area,
-    'critical' as severity,
-    'purchase_order' as entity_type,
     u.po_id as entity_id,
     any_value(u.tenant_id) as tenant_id,
-    'supplier' as subject_type,
     any_value(u.supplier_id) as subject_id,
     json_object(
         'coi_status', any_value(u.coi_status), 'arrival_at', any_value(u.arrival_at),
         'sales_lines_after_arrival', count(distinct l.line_id), 'first_sold_on', min(l.order_date)
-    ) as evidence,
-    'Art. 45 VO (EU) 2018/848; Art. 6 VO (EU) 2021/2306' as legal_basis,
-    'Ware als nicht-ökologisch kennzeichnen oder sperren, Abnehmer informieren und das COI über die '
-    || 'Kontrollstelle nachreichen lassen.' as recommendation
+    ) as evidence
 from unendorsed as u
 join staging.sales_order_lines as l
     on l.article_id = u.article_id and l.went_ahead and l.ordered_at > u.arrival_at

@@ -4,6 +4,18 @@ description: >
   customers. Only orders that went ahead count.
 owner: team:analytics
 materialized: table
+columns:
+  tenant_id: The tenant (company).
+  article_id: The article's key.
+  article_no: Article number as printed on documents.
+  article_name: Article name.
+  category: psm, fertiliser, seed, feed, grain or other.
+  unit: Sales unit (t, kg, l, piece, ...).
+  sales_date: The order date.
+  quantity: Quantity sold that day, in the article's unit.
+  net_amount: Net revenue of those lines, EUR.
+  order_lines: Order lines that went ahead.
+  customers: Distinct customers who bought it.
 tests:
   - unique: [tenant_id, article_id, sales_date]
   - not_null: [article_id, sales_date, quantity, net_amount]

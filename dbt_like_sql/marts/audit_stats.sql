@@ -4,6 +4,16 @@ description: >
   as a table.
 owner: team:compliance
 materialized: table
+columns:
+  tenant_id: The tenant (company).
+  occurred_on: Day of the audit entries (UTC).
+  action: insert, update, delete, export, ...
+  actor: Who acted (user or system).
+  entity_type: What was acted on.
+  entries: Audit entries.
+  entities: Distinct entities touched.
+  first_seq: Lowest audit sequence number of the group.
+  last_seq: Highest audit sequence number of the group.
 tests:
   - unique: [tenant_id, occurred_on, action, actor, entity_type]
   - not_null: [occurred_on, action, actor, entity_type, entries]

@@ -5,6 +5,30 @@ description: >
   customer holds today, active consents and open data-subject requests.
 owner: team:analytics
 materialized: table
+columns:
+  customer_id: The customer's key.
+  tenant_id: The tenant (company).
+  customer_no: Customer number.
+  name: Customer name.
+  customer_type: farm, contractor or private.
+  is_professional: A professional user (farm, contractor).
+  state_code: German Land (ISO 3166-2 suffix, e.g. NI).
+  country_code: ISO 3166-1 alpha-2 country.
+  revenue_net_total: Net revenue of all AR invoices not cancelled, EUR.
+  revenue_net_12m: The same over the last 12 months.
+  open_ar: Open receivables, EUR.
+  overdue_ar: Open receivables past their due date, EUR.
+  last_invoice_on: Date of the last invoice.
+  orders_total: Orders that went ahead.
+  orders_12m: The same over the last 12 months.
+  last_order_on: Date of the last order.
+  has_psm_sachkunde: A verified PSM Sachkunde certificate is on file.
+  last_precursor_statement_on: Date of the last explosives-precursor customer statement.
+  has_organic_control: An organic control certificate valid today.
+  consent_marketing_email: Consent to e-mail marketing in force.
+  consent_marketing_phone: Consent to phone marketing in force.
+  consent_data_sharing: Consent to data sharing in force.
+  open_gdpr_requests: GDPR requests not yet answered.
 tests:
   - unique: customer_id
   - not_null: [customer_id, tenant_id, revenue_net_total, open_ar]

@@ -4,6 +4,20 @@ description: >
   not_due, 1-30, 31-60, 61-90, over_90. Partner names come from customers (AR) or suppliers (AP).
 owner: team:finance
 materialized: table
+columns:
+  invoice_id: The invoice's key.
+  tenant_id: The tenant (company).
+  kind: AR (receivable) or AP (payable).
+  invoice_no: Invoice number.
+  partner_id: Customer (AR) or supplier (AP).
+  partner_name: Their name.
+  invoice_date: Invoice date.
+  due_on: Due date (invoice date + net days).
+  skonto_until: Last day to pay with cash discount.
+  gross_amount: Gross amount, EUR.
+  open_amount: Amount still open, EUR.
+  days_past_due: Days past the due date (0 if not due).
+  bucket: not_due, 1-30, 31-60, 61-90 or over_90.
 tests:
   - unique: invoice_id
   - not_null: [invoice_id, kind, partner_id, open_amount, bucket]

@@ -1,19 +1,20 @@
-"""The compliance run outside Dagster (tests, benchmarks): the same steps as the asset graph."""
+"""The compliance run outside Dagster (tests, benchmarks), in the order the declarations give:
+each SQL model after what it reads, each Python step (neuroerp.project.PYTHON_STEPS) likewise."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
 
-from neuroerp.compliance.fingerprints import record_fingerprints, source_fingerprints
-from neuroerp.compliance.history import record_scores, record_violations
-from neuroerp.compliance.reference_tables import load_reference_tables
-from neuroerp.sqlmodels import Model, build
-
-AFTER_VIOLATIONS = ("compliance.violations",)
+from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS, record_fingerprints, source_fingerprints
+from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS, record_scores, record_violations
+from neuroerp.reference.warehouse import LOAD_REFERENCE_TABLES, load_reference_tables
+from neuroerp.sqlmodels import Model, PythonStep, build, build_order
+from neuroerp.warehouse import scalar
 
 
 @dataclass
@@ -27,36 +28,39 @@ class ComplianceRun:
         return sum(s for m, s in self.seconds_by_model.items() if m.startswith("compliance.")) + self.seconds_state
 
 
-def run_compliance(conn: duckdb.DuckDBPyConnection, source_url: str | None, models: list[Model]) -> ComplianceRun:
-    """Reference tables, audit fingerprints (when a source is given), every SQL model in order,
-    the violation history and today's scores."""
+def run_compliance(
+    conn: duckdb.DuckDBPyConnection,
+    source_url: str | None,
+    models: list[Model] | tuple[Model, ...],
+    variables: dict[str, str] | None = None,
+) -> ComplianceRun:
+    """Reference tables, audit fingerprints (when a source is given), every SQL model, the
+    violation history and the day's scores. `variables`: run values for models that declare them."""
     run = ComplianceRun()
     now = dt.datetime.now(dt.UTC)
-    load_reference_tables(conn)
-    if source_url:
+
+    def timed_state(action: Callable[[], object]) -> object:
         started = time.perf_counter()
-        record_fingerprints(conn, source_fingerprints(source_url), now)
+        result = action()
         run.seconds_state += time.perf_counter() - started
-    needs_violations = _downstream(models, set(AFTER_VIOLATIONS))
-    for model in [m for m in models if m.relation not in needs_violations]:
-        run.seconds_by_model[model.relation] = build(conn, model).seconds
-    started = time.perf_counter()
-    run.violations = record_violations(conn, now)
-    run.seconds_state += time.perf_counter() - started
-    for model in [m for m in models if m.relation in needs_violations]:
-        run.seconds_by_model[model.relation] = build(conn, model).seconds
-    day = conn.execute("SELECT as_of FROM compliance.settings").fetchall()[0][0]
-    record_scores(conn, day, now)
+        return result
+
+    def record_day_scores() -> None:
+        record_scores(conn, scalar(conn, "SELECT as_of FROM compliance.settings"), now)
+
+    steps: dict[PythonStep, Callable[[], object]] = {
+        LOAD_REFERENCE_TABLES: lambda: load_reference_tables(conn),
+        RECORD_VIOLATIONS: lambda: run.violations.update(timed_state(lambda: record_violations(conn, now))),
+        RECORD_SCORES: record_day_scores,
+    }
+    if source_url:
+        steps[RECORD_FINGERPRINTS] = lambda: timed_state(
+            lambda: record_fingerprints(conn, source_fingerprints(source_url), now)
+        )
+    for node in build_order(list(models), list(steps)):
+        if isinstance(node, PythonStep):
+            steps[node]()
+        else:
+            wanted = {k: v for k, v in (variables or {}).items() if k in node.variables}
+            run.seconds_by_model[node.relation] = build(conn, node, wanted).seconds
     return run
-
-
-def _downstream(models: list[Model], roots: set[str]) -> set[str]:
-    found: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for m in models:
-            if m.relation not in found and any(u in roots | found for u in m.upstream):
-                found.add(m.relation)
-                changed = True
-    return found

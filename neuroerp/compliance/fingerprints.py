@@ -16,9 +16,13 @@ import duckdb
 import polars as pl
 
 from neuroerp.contract import table
-from neuroerp.duck import transaction
 from neuroerp.ingest.readers import PostgresReader, SqliteReader, reader_for
+from neuroerp.sqlmodels import PythonStep
+from neuroerp.warehouse import transaction
 
+RECORD_FINGERPRINTS = PythonStep(
+    "audit_fingerprints", writes=("compliance.audit_fingerprints",), reads=("raw.audit_log",)
+)
 COLUMNS = table("audit_log").column_names
 TABLE = "compliance.audit_fingerprints"
 

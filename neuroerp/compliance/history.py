@@ -6,11 +6,18 @@ import datetime as dt
 
 import duckdb
 
-from neuroerp.duck import transaction
+from neuroerp.sqlmodels import PythonStep
+from neuroerp.warehouse import transaction
 
 HISTORY = "compliance.violation_history"
 VIOLATIONS = "compliance.violations"
 SCORES = "compliance.score_history"
+RECORD_VIOLATIONS = PythonStep("violations", writes=(VIOLATIONS, HISTORY), reads=("compliance.current_violations",))
+RECORD_SCORES = PythonStep(
+    "score_history",
+    writes=(SCORES,),
+    reads=("compliance.settings", "compliance.area_scores", "compliance.overall_scores"),
+)
 COLUMNS = (
     "violation_id, tenant_id, area, rule_id, severity, entity_type, entity_id, subject_type, subject_id, "
     "evidence, recommendation, legal_basis"

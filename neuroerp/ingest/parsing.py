@@ -11,7 +11,6 @@ import polars as pl
 
 from neuroerp.contract import ColumnType, Table
 from neuroerp.ingest.readers import INVALID_UTF8
-from neuroerp.ingest.types import polars_type
 
 ROW = "__row"  # position of a row in its batch
 TRUE_TEXT = {"1": True, "0": False, "true": True, "false": False, "t": True, "f": False}
@@ -31,11 +30,11 @@ def _from_text(col: pl.Expr, type_: ColumnType) -> tuple[pl.Expr, pl.Expr | None
         case ColumnType.BOOL:
             return col.str.to_lowercase().replace_strict(TRUE_TEXT, default=None, return_dtype=pl.Boolean), None
         case ColumnType.INT | ColumnType.BIGINT:
-            return col.str.strip_chars().cast(polars_type(type_), strict=False), None
+            return col.str.strip_chars().cast(type_.polars_type, strict=False), None
         case ColumnType.MONEY | ColumnType.QUANTITY | ColumnType.PERCENT:
             # SQLite keeps numerics as REAL: read the float, round to the contract's scale
             _, scale = type_.numeric_precision
-            return col.cast(pl.Float64, strict=False).round(scale).cast(polars_type(type_), strict=False), None
+            return col.cast(pl.Float64, strict=False).round(scale).cast(type_.polars_type, strict=False), None
         case ColumnType.TIMESTAMPTZ:
             iso = _iso(col)
             zoned = iso.str.to_datetime(TS_WITH_ZONE, strict=False, time_unit="us", time_zone="UTC")
@@ -56,11 +55,11 @@ def _from_typed(col: pl.Expr, type_: ColumnType, dtype: pl.DataType) -> pl.Expr:
     if type_.numeric_precision:
         precision, scale = type_.numeric_precision
         if dtype.is_integer():
-            return (col.cast(pl.Decimal(precision + scale + 2, scale)) / 10**scale).cast(polars_type(type_))
-        return col.cast(polars_type(type_), strict=False)
+            return (col.cast(pl.Decimal(precision + scale + 2, scale)) / 10**scale).cast(type_.polars_type)
+        return col.cast(type_.polars_type, strict=False)
     if type_ is ColumnType.TIMESTAMPTZ and dtype == pl.Datetime("us"):
         return col.dt.replace_time_zone("UTC")
-    return col.cast(polars_type(type_), strict=False)
+    return col.cast(type_.polars_type, strict=False)
 
 
 def parse(spec: Table, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -22,12 +22,12 @@ import duckdb
 import polars as pl
 
 from neuroerp.contract import ColumnType, Table, TableKind
-from neuroerp.duck import scalar
 from neuroerp.ingest.parsing import ROW, parse
 from neuroerp.ingest.readers import Selection, SourceReader
 from neuroerp.ingest.store import IngestStore
 from neuroerp.ingest.types import key_text_expr
 from neuroerp.ingest.validation import find_problems, table_schema
+from neuroerp.warehouse import scalar
 
 
 @dataclass(frozen=True)

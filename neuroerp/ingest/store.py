@@ -21,10 +21,11 @@ import duckdb
 import polars as pl
 
 from neuroerp.contract import Table, table
-from neuroerp.duck import fetch_frame, scalar, transaction
 from neuroerp.ingest.types import key_text_sql, quote, raw_table, raw_table_ddl
+from neuroerp.warehouse import fetch_frame, scalar, transaction
 
 QUARANTINE = "quarantine.rejected_rows"
+WRITES = (QUARANTINE, "ops.ingest_state", "ops.ingest_runs")  # besides raw.<table>
 DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS quarantine",

@@ -1,47 +1,10 @@
-"""How contract types look in the warehouse (DuckDB) and in the typed frames of the ingest."""
+"""Names and DDL of the raw tables the ingest writes, and the text form of their keys."""
 
 from __future__ import annotations
 
 import polars as pl
 
-from neuroerp.contract import ColumnType, Table
-
-DUCKDB_TYPES = {
-    ColumnType.TEXT: "VARCHAR",
-    ColumnType.JSON_TEXT: "VARCHAR",
-    ColumnType.UUID: "UUID",
-    ColumnType.BOOL: "BOOLEAN",
-    ColumnType.INT: "INTEGER",
-    ColumnType.BIGINT: "BIGINT",
-    ColumnType.MONEY: "DECIMAL(14,2)",
-    ColumnType.QUANTITY: "DECIMAL(14,3)",
-    ColumnType.PERCENT: "DECIMAL(6,3)",
-    ColumnType.TIMESTAMPTZ: "TIMESTAMP WITH TIME ZONE",
-    ColumnType.TIMESTAMP: "TIMESTAMP",
-    ColumnType.DATE: "DATE",
-    ColumnType.JSONB: "JSON",
-}
-
-
-def polars_type(type_: ColumnType) -> pl.DataType:
-    """The typed frame's dtype; UUID and JSON travel as text and become UUID/JSON in DuckDB."""
-    match type_:
-        case ColumnType.BOOL:
-            return pl.Boolean()
-        case ColumnType.INT:
-            return pl.Int32()
-        case ColumnType.BIGINT:
-            return pl.Int64()
-        case ColumnType.MONEY | ColumnType.QUANTITY | ColumnType.PERCENT:
-            precision, scale = type_.numeric_precision
-            return pl.Decimal(precision, scale)
-        case ColumnType.TIMESTAMPTZ:
-            return pl.Datetime("us", "UTC")
-        case ColumnType.TIMESTAMP:
-            return pl.Datetime("us")
-        case ColumnType.DATE:
-            return pl.Date()
-    return pl.String()
+from neuroerp.contract import Table
 
 
 def quote(name: str) -> str:
@@ -53,7 +16,7 @@ def raw_table(spec: Table) -> str:
 
 
 def raw_table_ddl(spec: Table) -> str:
-    columns = ",\n    ".join(f"{quote(c.name)} {DUCKDB_TYPES[c.type]}" for c in spec.columns)
+    columns = ",\n    ".join(f"{quote(c.name)} {c.type.duckdb_type}" for c in spec.columns)
     return f"CREATE TABLE IF NOT EXISTS {raw_table(spec)} (\n    {columns}\n)"
 
 

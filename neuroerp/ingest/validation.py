@@ -16,7 +16,6 @@ from pandera.errors import SchemaErrors
 
 from neuroerp.contract import GERMAN_LANDS, ColumnType, Semantic, Table
 from neuroerp.ingest.parsing import ROW
-from neuroerp.ingest.types import polars_type
 from neuroerp.reference.countries import ISO_COUNTRIES
 
 MAX_TEXT = 10_000  # characters of an ordinary text field
@@ -68,7 +67,7 @@ def table_schema(spec: Table, now: dt.datetime | None = None) -> pa.DataFrameSch
     now = now or dt.datetime.now(dt.UTC)
     columns = {
         c.name: pa.Column(
-            polars_type(c.type),
+            c.type.polars_type,
             nullable=c.nullable and c.name not in spec.primary_key,
             checks=_checks(c, now),
         )

@@ -95,7 +95,7 @@ _STATE_NAMES = {
 _FIRM = re.compile(r"GmbH|mbH|\bAG\b|\bKG\b|\bSE\b|e\.\s?V\.|Bank|Versicherung|Sparkasse|Postfach|Universit", re.I)
 
 
-def _bvl_local_date(value: str) -> str:
+def bvl_local_date(value: str) -> str:
     """BVL dates are UTC instants of German local midnight: 2027-12-30T23:00:00Z is 31.12.2027."""
     if not value:
         return ""
@@ -112,8 +112,8 @@ def build_bvl_products(source: Path) -> list[dict[str, str]]:
                     "kennr": r["kennr"],
                     "name": r["mittelname"].strip(),
                     "formulation": r["formulierung_art"],
-                    "first_authorised_on": _bvl_local_date(r["zul_erstmalig_am"]),
-                    "authorised_until": _bvl_local_date(r["zul_ende"]),
+                    "first_authorised_on": bvl_local_date(r["zul_erstmalig_am"]),
+                    "authorised_until": bvl_local_date(r["zul_ende"]),
                     "low_risk": "true" if r["mittel_mit_geringem_risiko"] == "J" else "false",
                 }
             )

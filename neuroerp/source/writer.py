@@ -9,7 +9,6 @@ import polars as pl
 import sqlalchemy as sa
 
 from neuroerp.contract import ColumnType, Table
-from neuroerp.ingest.types import polars_type
 from neuroerp.source.database import qualified_name
 
 Advance = Callable[[int], None]
@@ -23,7 +22,7 @@ def to_contract_types(df: pl.DataFrame, spec: Table) -> pl.DataFrame:
         col = pl.col(c.name)
         if c.type.numeric_precision:  # round before the decimal cast, which would truncate
             col = col.cast(pl.Float64).round(c.type.numeric_precision[1])
-        exprs.append(col.cast(polars_type(c.type)))
+        exprs.append(col.cast(c.type.polars_type))
     return df.select(exprs)
 
 

@@ -19,6 +19,18 @@ Each file may open with a YAML header in a block comment (or have a sidecar `<na
 
 Dependencies come from parsing the SQL with sqlglot: every table a query reads (not its CTEs)
 must be a raw table, another model, or a known warehouse relation.
+
+More header keys:
+
+    columns: {customer_id: The customer's key, ...}     # column descriptions, shown in the UI
+    vars: {as_of: The day the rules judge (YYYY-MM-DD)}  # run-time values, read with getvariable('as_of')
+    rule: {id: PSM-001, area: psm, severity: critical, entity: sales_order_line, subject: customer,
+           legal_basis: ..., recommendation: ...}
+    union_of: rules                                      # `{{ rules }}` is every rule model of the folder
+
+A rule model's query returns only what it finds (entity_id, tenant_id, subject_id, evidence, and
+subject_type where the header does not fix it); the loader wraps it in the projection every
+finding shares (RULE_COLUMNS), so rules are written once and a new rule is one new file.
 """
 
 from __future__ import annotations
@@ -33,6 +45,28 @@ from sqlglot import exp
 from sqlglot.errors import ParseError
 from sqlglot.optimizer.scope import traverse_scope
 
+RULE_COLUMNS = (
+    "rule_id", "area", "severity", "entity_type", "entity_id", "tenant_id", "subject_type", "subject_id",
+    "evidence", "legal_basis", "recommendation",
+)  # fmt: skip
+RULE_COLUMN_DESCRIPTIONS = {
+    "rule_id": "The rule that found it (e.g. PSM-001).",
+    "area": "Compliance area: psm, explosives, enni, traces, lksg, gdpr, gobd, finance.",
+    "severity": "critical, high, medium or info.",
+    "entity_type": "What one finding is about (a sales order line, an invoice, ...).",
+    "entity_id": "Key of that entity in the ERP.",
+    "tenant_id": "The tenant (company) the finding belongs to.",
+    "subject_type": "The root cause the finding is judged on (the product, the customer, ...).",
+    "subject_id": "Key of the subject in the ERP.",
+    "evidence": "What the rule saw, as JSON.",
+    "legal_basis": "The provision the rule enforces.",
+    "recommendation": "What to do, in German, for the compliance officer.",
+}
+RULE_FIELDS = {"id", "area", "severity", "entity", "subject", "legal_basis", "recommendation"}
+RULE_SEVERITIES = ("critical", "high", "medium", "info")
+RULES_PLACEHOLDER = re.compile(r"\{\{\s*rules\s*\}\}")
+VARIABLE = re.compile(r"getvariable\(\s*'([^']*)'\s*\)", re.I)
+HEADER_KEYS = {"description", "owner", "materialized", "tags", "tests", "columns", "vars", "rule", "union_of"}
 HEADER = re.compile(r"\A\s*/\*\s*---\s*\n(?P<yaml>.*?)\n\s*---\s*\*/", re.S)
 TEST_KINDS = ("unique", "not_null", "accepted_values", "relationships", "expression")
 SEVERITIES = ("error", "warn")
@@ -64,6 +98,17 @@ class ModelTest:
     description: str
 
 
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    area: str
+    severity: str
+    entity_type: str
+    subject_type: str | None  # None: the query returns subject_type itself
+    legal_basis: str
+    recommendation: str
+
+
 @dataclass
 class Model:
     schema: str
@@ -77,6 +122,10 @@ class Model:
     tests: list[ModelTest] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
     test_dependencies: list[str] = field(default_factory=list)  # relations that relationship tests read
+    columns: dict[str, str] = field(default_factory=dict)  # column descriptions
+    variables: dict[str, str] = field(default_factory=dict)  # run-time values the SQL reads, with descriptions
+    rule: Rule | None = None
+    query: str = ""  # the file's own query (a rule's before its shared projection)
 
     @property
     def relation(self) -> str:
@@ -179,20 +228,9 @@ def _build_test(kind: str, args, relation: str, severity: str) -> tuple[list[Mod
     return [ModelTest(name, kind, severity, sql, args.get("description", f"{name} returns no rows"))], []
 
 
-def _references(path: Path, body: str) -> list[Reference]:
-    try:
-        tree = sqlglot.parse(body, read="duckdb")
-    except ParseError as exc:
-        first = exc.errors[0] if exc.errors else {}
-        raise ModelError(
-            f"{_where(path, first.get('line', 1), first.get('col', 1))}: syntax error: "
-            f"{first.get('description', str(exc))}"
-        ) from None
-    statements = [t for t in tree if t is not None]
-    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
-        raise ModelError(f"{_where(path)}: a model is exactly one SELECT statement")
+def _references(path: Path, statement: exp.Query) -> list[Reference]:
     refs = []
-    for scope in traverse_scope(statements[0]):
+    for scope in traverse_scope(statement):
         for source in scope.sources.values():
             if not isinstance(source, exp.Table) or not isinstance(source.this, exp.Identifier):
                 continue  # CTEs, subqueries and table functions are not dependencies
@@ -206,36 +244,167 @@ def _references(path: Path, body: str) -> list[Reference]:
     return refs
 
 
-def read_model(path: Path, root: Path) -> Model:
-    relative = path.relative_to(root)
+def _location(path: Path, relative: Path) -> tuple[str, str]:
     if len(relative.parts) != 2:
         raise ModelError(f"{_where(path)}: models live in <schema>/<name>.sql, one folder deep")
     schema, name = relative.parts[0], relative.stem
     for part in (schema, name):
         if not NAME.match(part):
             raise ModelError(f"{_where(path)}: {part!r} is not a usable schema or model name (a-z, 0-9, _)")
+    return schema, name
+
+
+def _rule(path: Path, raw) -> Rule | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ModelError(f"{_where(path)}: rule must be a mapping with {sorted(RULE_FIELDS)}")
+    missing = RULE_FIELDS - {"subject"} - set(raw)
+    unknown = set(raw) - RULE_FIELDS
+    if missing or unknown:
+        raise ModelError(f"{_where(path)}: rule header lacks {sorted(missing)} or has unknown keys {sorted(unknown)}")
+    if raw["severity"] not in RULE_SEVERITIES:
+        raise ModelError(f"{_where(path)}: rule severity must be one of {', '.join(RULE_SEVERITIES)}")
+    return Rule(
+        id=str(raw["id"]),
+        area=str(raw["area"]),
+        severity=str(raw["severity"]),
+        entity_type=str(raw["entity"]),
+        subject_type=str(raw["subject"]) if raw.get("subject") else None,
+        legal_basis=" ".join(str(raw["legal_basis"]).split()),
+        recommendation=" ".join(str(raw["recommendation"]).split()),
+    )
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _rule_sql(rule: Rule, query: str) -> str:
+    """The shared projection of every finding around the rule's own query."""
+    subject_type = _literal(rule.subject_type) if rule.subject_type else "finding.subject_type"
+    return (
+        f"select\n    {_literal(rule.id)} as rule_id,\n    {_literal(rule.area)} as area,\n"
+        f"    {_literal(rule.severity)} as severity,\n    {_literal(rule.entity_type)} as entity_type,\n"
+        "    cast(finding.entity_id as varchar) as entity_id,\n    finding.tenant_id,\n"
+        f"    {subject_type} as subject_type,\n    cast(finding.subject_id as varchar) as subject_id,\n"
+        "    cast(finding.evidence as varchar) as evidence,\n"
+        f"    {_literal(rule.legal_basis)} as legal_basis,\n    {_literal(rule.recommendation)} as recommendation\n"
+        f"from (\n{query}\n) as finding"
+    )
+
+
+def _output_columns(statement: exp.Query) -> list[str] | None:
+    """The names a query returns, or None where a star hides them."""
+    names = statement.named_selects
+    return None if "*" in names or any(isinstance(s, exp.Star) for s in statement.selects) else names
+
+
+def _parse(path: Path, body: str) -> exp.Query:
+    try:
+        tree = sqlglot.parse(body, read="duckdb")
+    except ParseError as exc:
+        first = exc.errors[0] if exc.errors else {}
+        raise ModelError(
+            f"{_where(path, first.get('line', 1), first.get('col', 1))}: syntax error: "
+            f"{first.get('description', str(exc))}"
+        ) from None
+    statements = [t for t in tree if t is not None]
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise ModelError(f"{_where(path)}: a model is exactly one SELECT statement")
+    return statements[0]
+
+
+def _check_variables(path: Path, body: str, declared: dict[str, str]) -> None:
+    used = {}
+    for match in VARIABLE.finditer(body):
+        line = body.count("\n", 0, match.start()) + 1
+        used.setdefault(match.group(1), (line, match.start() - body.rfind("\n", 0, match.start())))
+    for name, (line, col) in used.items():
+        if name not in declared:
+            raise ModelError(f"{_where(path, line, col)}: getvariable('{name}') is not declared under vars:")
+    unused = sorted(set(declared) - set(used))
+    if unused:
+        raise ModelError(f"{_where(path)}: vars {unused} are declared but the SQL never reads them")
+
+
+def _mapping(path: Path, header: dict, key: str) -> dict[str, str]:
+    raw = header.get(key) or {}
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and NAME.match(k) for k in raw):
+        raise ModelError(f"{_where(path)}: {key} must map lowercase names to descriptions")
+    return {k: " ".join(str(v or "").split()) for k, v in raw.items()}
+
+
+def read_model(path: Path, root: Path, rule_relations: dict[str, list[str]] | None = None) -> Model:
+    """One model from its file. `rule_relations`: the rule models per schema, for `union_of: rules`."""
+    schema, name = _location(path, path.relative_to(root))
     text = path.read_text(encoding="utf-8")
     header, body = _header(path, text)
-    unknown = set(header) - {"description", "owner", "materialized", "tags", "tests"}
+    unknown = set(header) - HEADER_KEYS
     if unknown:
         raise ModelError(f"{_where(path)}: unknown header keys {sorted(unknown)}")
     materialized = header.get("materialized", "table")
     if materialized not in ("table", "view"):
         raise ModelError(f"{_where(path)}: materialized must be table or view, got {materialized!r}")
+    if header.get("union_of") is not None:
+        if header["union_of"] != "rules" or not RULES_PLACEHOLDER.search(body):
+            raise ModelError(f"{_where(path)}: union_of: rules needs the placeholder {{{{ rules }}}} in the query")
+        members = (rule_relations or {}).get(schema) or []
+        if not members:
+            raise ModelError(f"{_where(path)}: union_of: rules, but {schema}/ holds no model with a rule: header")
+        union = " union all by name ".join(f"select * from {m}" for m in members)
+        body = RULES_PLACEHOLDER.sub(lambda _: f"({union})", body)  # one line: line numbers stay true
+    variables = _mapping(path, header, "vars")
+    _check_variables(path, body, variables)
+    statement = _parse(path, body)
+    rule = _rule(path, header.get("rule"))
+    query = body.strip().rstrip(";")
+    columns = _mapping(path, header, "columns")
+    returned = _output_columns(statement)
+    if header.get("union_of"):
+        columns = {k: v for k, v in RULE_COLUMN_DESCRIPTIONS.items() if returned is None or k in returned} | columns
+    if rule:
+        needed = {"entity_id", "tenant_id", "subject_id", "evidence"} | (
+            set() if rule.subject_type else {"subject_type"}
+        )
+        if returned is None or needed - set(returned):
+            raise ModelError(
+                f"{_where(path)}: a rule's query names the columns it returns; it must return {sorted(needed)}"
+            )
+        columns = {**RULE_COLUMN_DESCRIPTIONS, **columns}
+        returned = list(RULE_COLUMNS)
+    if returned is not None and set(columns) - set(returned):
+        raise ModelError(
+            f"{_where(path)}: columns {sorted(set(columns) - set(returned))} are not in the query's result"
+        )
     tests, deps = _test_list(path, f"{schema}.{name}", header.get("tests", []))
     return Model(
         schema=schema,
         name=name,
         path=path,
-        sql=body.strip().rstrip(";"),
+        sql=_rule_sql(rule, query) if rule else query,
         materialized=materialized,
-        description=str(header.get("description", "")).strip(),
+        description=" ".join(str(header.get("description", "")).split()),
         owner=header.get("owner"),
         tags=list(header.get("tags", [])),
         tests=tests,
-        references=_references(path, body),
+        references=_references(path, statement),
         test_dependencies=deps,
+        columns=columns,
+        variables=variables,
+        rule=rule,
+        query=query,
     )
+
+
+def _rule_relations(paths: list[Path], root: Path) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in paths:
+        schema, name = _location(path, path.relative_to(root))
+        header, _ = _header(path, path.read_text(encoding="utf-8"))
+        if header.get("rule") is not None:
+            found.setdefault(schema, []).append(f"{schema}.{name}")
+    return found
 
 
 RESERVED_SCHEMAS = frozenset({"raw", "quarantine", "ops", "scratch", "reference"})
@@ -247,7 +416,9 @@ def load_models(root: Path, external: set[str], reserved: frozenset[str] = RESER
     `external`: relations that exist without a model (written by the ingest or by Python assets);
     `reserved`: schemas that only those write.
     """
-    models = [read_model(p, root) for p in sorted(root.glob("*/*.sql"))]
+    paths = sorted(root.glob("*/*.sql"))
+    rule_relations = _rule_relations(paths, root)
+    models = [read_model(p, root, rule_relations) for p in paths]
     by_relation = {m.relation: m for m in models}
     for m in models:
         if m.schema in reserved:
@@ -268,21 +439,49 @@ def load_models(root: Path, external: set[str], reserved: frozenset[str] = RESER
     return _ordered(models, by_relation)
 
 
-def _ordered(models: list[Model], by_relation: dict[str, Model]) -> list[Model]:
-    done: dict[str, Model] = {}
+@dataclass(frozen=True)
+class PythonStep:
+    """A step written in Python among the SQL models: the relations it writes and those it reads.
 
-    def visit(m: Model, path: list[Model]) -> None:
-        if m.relation in done:
+    Declared once, next to its code; the asset graph and `build_order` both take it from here.
+    """
+
+    name: str
+    writes: tuple[str, ...]
+    reads: tuple[str, ...] = ()
+
+    @property
+    def relation(self) -> str:
+        return self.writes[0]
+
+    @property
+    def upstream(self) -> list[str]:
+        return list(self.reads)
+
+
+def build_order(models: list[Model], steps: list[PythonStep]) -> list[Model | PythonStep]:
+    """Models and Python steps in an order where each comes after everything it reads."""
+    by_relation: dict[str, Model | PythonStep] = {m.relation: m for m in models}
+    for step in steps:
+        by_relation.update({w: step for w in step.writes})
+    return _ordered([*steps, *models], by_relation)
+
+
+def _ordered(nodes: list, by_relation: dict) -> list:
+    done: dict[int, object] = {}
+
+    def visit(node, path: list) -> None:
+        if id(node) in done:
             return
-        if m in path:
-            cycle = path[path.index(m) :] + [m]
-            chain = " -> ".join(f"{x.relation} ({x.path})" for x in cycle)
-            raise ModelError(f"{_where(m.path)}: dependency cycle: {chain}")
-        for upstream in m.upstream:
+        if any(n is node for n in path):
+            cycle = path[[id(n) for n in path].index(id(node)) :] + [node]
+            chain = " -> ".join(f"{x.relation} ({getattr(x, 'path', 'python')})" for x in cycle)
+            raise ModelError(f"{_where(getattr(node, 'path', Path(node.name)))}: dependency cycle: {chain}")
+        for upstream in node.upstream:
             if upstream in by_relation:
-                visit(by_relation[upstream], [*path, m])
-        done[m.relation] = m
+                visit(by_relation[upstream], [*path, node])
+        done[id(node)] = node
 
-    for m in models:
-        visit(m, [])
+    for node in nodes:
+        visit(node, [])
     return list(done.values())

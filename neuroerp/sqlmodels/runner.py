@@ -45,13 +45,18 @@ def _existing_kind(conn: duckdb.DuckDBPyConnection, schema: str, name: str) -> s
     return "view" if rows[0][0] == "VIEW" else "table"
 
 
-def build(conn: duckdb.DuckDBPyConnection, model: Model) -> Built:
+def build(conn: duckdb.DuckDBPyConnection, model: Model, variables: dict[str, str] | None = None) -> Built:
     """Build the model into a staging relation, then swap it in within one transaction.
 
     Readers see the old relation until the commit and the new one after it, never half of it; if
-    the SQL fails, the staging relation is dropped and the previous version stays.
+    the SQL fails, the staging relation is dropped and the previous version stays. `variables`:
+    values for the model's declared `vars` (the run's configuration), set before it runs.
     """
     started = time.perf_counter()
+    for name, value in (variables or {}).items():
+        if name not in model.variables:
+            raise ValueError(f"{model.relation} declares no variable {name!r} (it reads {sorted(model.variables)})")
+        conn.execute(f"SET VARIABLE {name} = ?", [str(value)])
     schema, name = _q(model.schema), _q(model.name)
     staging = _q(STAGING_PREFIX + model.name)
     conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")

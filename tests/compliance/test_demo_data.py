@@ -7,8 +7,8 @@ from collections import defaultdict
 import duckdb
 import pytest
 
-from assets.sql.models import EXTERNAL, SQL_ROOT
 from neuroerp.compliance.engine import run_compliance
+from neuroerp.project import EXTERNAL, SQL_ROOT
 from neuroerp.seed import seed_source
 from neuroerp.sqlmodels import load_models
 from tests import seed_rules

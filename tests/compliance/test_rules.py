@@ -10,12 +10,12 @@ import datetime as dt
 import duckdb
 import pytest
 
-from assets.sql.models import EXTERNAL, SQL_ROOT
 from neuroerp.compliance.fingerprints import record_fingerprints
-from neuroerp.compliance.reference_tables import load_reference_tables
 from neuroerp.contract import TABLES
 from neuroerp.ingest.store import ensure_warehouse
 from neuroerp.ingest.types import raw_table_ddl
+from neuroerp.project import EXTERNAL, SQL_ROOT
+from neuroerp.reference.warehouse import load_reference_tables
 from neuroerp.sqlmodels import build, load_models
 
 AS_OF = dt.date(2026, 6, 15)  # a Monday

@@ -5,10 +5,10 @@ import random
 import duckdb
 import pytest
 
-from assets.sql.models import EXTERNAL, SQL_ROOT
 from neuroerp.contract import TABLES
 from neuroerp.ingest.store import ensure_warehouse
 from neuroerp.ingest.types import raw_table_ddl
+from neuroerp.project import EXTERNAL, SQL_ROOT
 from neuroerp.sqlmodels import build, load_models
 
 SEVERITIES = ["critical", "high", "medium", "info"]

@@ -2,16 +2,16 @@
 
 import dagster as dg
 
-from assets.ingest.raw_tables import RAW_ASSETS, raw_key
+from assets.ingest.raw_tables import raw_key, raw_tables
+from assets.resources import ErpSource, Warehouse
 from assets.source.profile import erp_source_profile
 from neuroerp.contract import TABLES, table
 from pipelines.definitions import defs
-from pipelines.resources import ErpSource, Warehouse
 
 
 def _materialize(url: str, home, selection=None) -> dg.ExecuteInProcessResult:
     return dg.materialize(
-        [erp_source_profile, *RAW_ASSETS],
+        [erp_source_profile, *raw_tables],
         resources={"erp_source": ErpSource(url=url), "warehouse": Warehouse(home=str(home))},
         selection=selection,
     )

@@ -5,7 +5,6 @@ import uuid
 import pytest
 
 from neuroerp.contract import TABLES, load_order, table
-from neuroerp.ingest.types import DUCKDB_TYPES
 from tests.ingest.conftest import execute, ingest_all, raw_rows, source_rows
 
 
@@ -21,7 +20,7 @@ def test_raw_columns_carry_the_contract_types(seeded_pg, warehouse):
     ingest_all(seeded_pg, warehouse)
     for spec in TABLES:
         described = warehouse.execute(f"DESCRIBE raw.{spec.name}").fetchall()
-        assert [(r[0], r[1]) for r in described] == [(c.name, DUCKDB_TYPES[c.type]) for c in spec.columns]
+        assert [(r[0], r[1]) for r in described] == [(c.name, c.type.duckdb_type) for c in spec.columns]
     # money stays exact: the sum in the warehouse is the sum in the source, to the cent
     total = warehouse.execute("SELECT sum(gross_amount)::VARCHAR FROM raw.invoices").fetchone()[0]
     assert total == str(sum(r[8] for r in source_rows(seeded_pg, table("invoices"))))

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from neuroerp.contract import TABLES, table
-from pipelines.resources import open_with_retry
+from neuroerp.warehouse import open_with_retry
 from tests.ingest.conftest import execute, ingest_all, raw_rows, source_rows
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -140,10 +140,126 @@ def test_raw_schema_is_reserved(tmp_path):
 
 
 def test_the_projects_models_load():
-    from assets.sql.models import EXTERNAL as PROJECT_EXTERNAL
-    from assets.sql.models import SQL_ROOT
+    from neuroerp.project import EXTERNAL as PROJECT_EXTERNAL
+    from neuroerp.project import SQL_ROOT
 
     models = load_models(SQL_ROOT, PROJECT_EXTERNAL)
     relations = {m.relation for m in models}
     assert {"marts.customer_360", "marts.article_sales_daily", "marts.invoice_aging", "marts.audit_stats"} <= relations
     assert all(m.description for m in models)
+
+
+RULE = """
+/* ---
+description: {rid} finds what it finds.
+materialized: view
+rule:
+  id: {rid}
+  area: psm
+  severity: high
+  entity: sales_order
+  subject: customer
+  legal_basis: § 1 Gesetz
+  recommendation: >
+    Etwas tun,
+    und zwar bald.
+--- */
+select order_id as entity_id, tenant_id, customer_id as subject_id, json_object('n', 1) as evidence
+from raw.sales_orders
+"""
+UNION = """
+/* ---
+description: All findings.
+union_of: rules
+--- */
+select rule_id, entity_id, legal_basis from {{ rules }} as f
+"""
+
+
+def test_a_rule_file_holds_only_what_it_finds_and_the_union_collects_every_rule(tmp_path):
+    write(tmp_path, "checks/a_rule.sql", RULE.format(rid="R-1"))
+    write(tmp_path, "checks/b_rule.sql", RULE.format(rid="R-2"))
+    write(tmp_path, "checks/findings.sql", UNION)
+    write(tmp_path, "checks/plain.sql", "select 1 as x")  # no rule header: not part of the union
+    models = {m.relation: m for m in load_models(tmp_path, EXTERNAL)}
+    rule = models["checks.a_rule"]
+    assert rule.rule.recommendation == "Etwas tun, und zwar bald." and rule.rule.legal_basis == "§ 1 Gesetz"
+    assert "'R-1' as rule_id" in rule.sql and "'customer' as subject_type" in rule.sql
+    assert "'R-1'" not in rule.query  # the file's own query stays as written
+    assert set(rule.columns) == {"rule_id", "area", "severity", "entity_type", "entity_id", "tenant_id",
+                                 "subject_type", "subject_id", "evidence", "legal_basis", "recommendation"}  # fmt: skip
+    union = models["checks.findings"]
+    assert set(union.upstream) == {"checks.a_rule", "checks.b_rule"}
+    assert set(union.columns) == {"rule_id", "entity_id", "legal_basis"}  # the shared descriptions it returns
+    order = list(models)
+    assert order.index("checks.findings") > max(order.index("checks.a_rule"), order.index("checks.b_rule"))
+
+
+def test_rules_run_in_duckdb_with_the_shared_projection(tmp_path):
+    import duckdb
+
+    from neuroerp.sqlmodels import build
+
+    write(tmp_path, "checks/a_rule.sql", RULE.format(rid="R-1"))
+    write(tmp_path, "checks/findings.sql", UNION)
+    conn = duckdb.connect()
+    conn.execute(
+        "CREATE SCHEMA raw; CREATE TABLE raw.sales_orders (order_id UUID, tenant_id VARCHAR, customer_id VARCHAR)"
+    )
+    conn.execute("INSERT INTO raw.sales_orders VALUES ('00000000-0000-0000-0000-000000000001', 't', 'c1')")
+    for model in load_models(tmp_path, EXTERNAL):
+        build(conn, model)
+    row = conn.execute("SELECT * FROM checks.a_rule").fetchone()
+    assert row == ("R-1", "psm", "high", "sales_order", "00000000-0000-0000-0000-000000000001", "t", "customer",
+                   "c1", '{"n":1}', "§ 1 Gesetz", "Etwas tun, und zwar bald.")  # fmt: skip
+    assert conn.execute("SELECT rule_id FROM checks.findings").fetchall() == [("R-1",)]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (RULE.format(rid="R-1").replace("customer_id as subject_id, ", ""), "it must return"),
+        (RULE.format(rid="R-1").replace("severity: high", "severity: urgent"), "rule severity must be one of"),
+        (RULE.format(rid="R-1").replace("  legal_basis: § 1 Gesetz\n", ""), "rule header lacks ['legal_basis']"),
+        (RULE.format(rid="R-1").replace("  subject: customer\n", ""), "it must return"),  # then the query must
+        (UNION, "holds no model with a rule: header"),
+        (UNION.replace("{{ rules }}", "raw.sales_orders"), "needs the placeholder"),
+        ("/* ---\ncolumns: {nope: x}\n--- */\nselect 1 as x", "columns ['nope'] are not in the query's result"),
+        ("select getvariable('as_of') as d", "getvariable('as_of') is not declared under vars:"),
+        ("/* ---\nvars: {as_of: x, unused: y}\n--- */\nselect getvariable('as_of') as d", "['unused'] are declared"),
+    ],
+)
+def test_rule_union_column_and_variable_errors(tmp_path, text, expected):
+    path = write(tmp_path, "checks/m.sql", text)
+    message = _error(tmp_path)
+    assert message.startswith(str(path)) and expected in message, message
+
+
+def test_a_models_variables_are_set_from_the_run_and_only_declared_ones(tmp_path):
+    import duckdb
+
+    from neuroerp.sqlmodels import build
+
+    write(tmp_path, "probe/day.sql", "/* ---\nvars: {as_of: the day}\n--- */\nselect coalesce(getvariable('as_of')::date, date '2000-01-01') as d")  # fmt: skip
+    (model,) = load_models(tmp_path, EXTERNAL)
+    conn = duckdb.connect()
+    build(conn, model)
+    assert conn.execute("SELECT d FROM probe.day").fetchone()[0].isoformat() == "2000-01-01"
+    build(conn, model, {"as_of": "2026-11-20"})
+    assert conn.execute("SELECT d FROM probe.day").fetchone()[0].isoformat() == "2026-11-20"
+    with pytest.raises(ValueError, match="declares no variable 'eudr'"):
+        build(conn, model, {"eudr": "2027-01-01"})
+
+
+def test_python_steps_take_their_place_in_the_build_order(tmp_path):
+    from neuroerp.sqlmodels import PythonStep, build_order
+
+    write(tmp_path, "checks/findings.sql", "select * from raw.customers")
+    write(tmp_path, "checks/scores.sql", "select * from checks.history")
+    step = PythonStep("history", writes=("checks.history",), reads=("checks.findings",))
+    models = load_models(tmp_path, EXTERNAL | {"checks.history"})
+    order = [n.relation for n in build_order(models, [step])]
+    assert order.index("checks.findings") < order.index("checks.history") < order.index("checks.scores")
+    looping = PythonStep("loop", writes=("checks.history",), reads=("checks.scores",))
+    with pytest.raises(ModelError, match="dependency cycle"):
+        build_order(models, [looping])

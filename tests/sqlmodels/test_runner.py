@@ -6,11 +6,12 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.sql.models import EXTERNAL, SQL_ROOT, load_sql_assets
+from assets.resources import Warehouse
+from assets.sqlmodels.factory import load_sql_assets
 from neuroerp.compliance.engine import run_compliance
+from neuroerp.project import EXTERNAL, SQL_ROOT
 from neuroerp.seed import seed_source
 from neuroerp.sqlmodels import build, load_models, run_test
-from pipelines.resources import Warehouse
 from tests.conftest import AS_OF, SEED
 from tests.ingest.conftest import ingest_all
 from tests.sqlmodels.test_loader import write

@@ -8,7 +8,10 @@ import duckdb
 import polars as pl
 
 from neuroerp import reference
-from neuroerp.reference.build import _bvl_local_date
+from neuroerp.reference.build import bvl_local_date
+from neuroerp.sqlmodels import PythonStep
+
+LOAD_REFERENCE_TABLES = PythonStep("reference_tables", writes=("reference.bvl_products", "reference.precursors"))
 
 
 def bvl_register(export: Path | None = None) -> pl.DataFrame:
@@ -22,8 +25,8 @@ def bvl_register(export: Path | None = None) -> pl.DataFrame:
             "kennr",
             name="mittelname",
             formulation="formulierung_art",
-            first_authorised_on=pl.col("zul_erstmalig_am").map_elements(_bvl_local_date, return_dtype=pl.String),
-            authorised_until=pl.col("zul_ende").map_elements(_bvl_local_date, return_dtype=pl.String),
+            first_authorised_on=pl.col("zul_erstmalig_am").map_elements(bvl_local_date, return_dtype=pl.String),
+            authorised_until=pl.col("zul_ende").map_elements(bvl_local_date, return_dtype=pl.String),
         ).with_columns(pl.col("first_authorised_on", "authorised_until").str.to_date(strict=False))
     missing = {"kennr", "name", "authorised_until"} - set(df.columns)
     if missing:

@@ -1,0 +1,30 @@
+"""This project's SQL models (`dbt_like_sql/`) and the Python steps around them.
+
+The warehouse relations that Python writes (the ingest, the source profile, reference data and
+the stateful compliance steps) are declared next to their code; here they are collected, so the
+SQL loader knows what a model may read and the build order follows from the declarations.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS
+from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS
+from neuroerp.contract import TABLES
+from neuroerp.ingest.store import WRITES as INGEST_WRITES
+from neuroerp.reference.warehouse import LOAD_REFERENCE_TABLES
+from neuroerp.source.profile import PROFILE
+from neuroerp.sqlmodels import Model, PythonStep, load_models
+
+SQL_ROOT = Path(__file__).resolve().parents[1] / "dbt_like_sql"
+PYTHON_STEPS: tuple[PythonStep, ...] = (LOAD_REFERENCE_TABLES, RECORD_FINGERPRINTS, RECORD_VIOLATIONS, RECORD_SCORES)
+RAW_RELATIONS = frozenset(f"raw.{t.name}" for t in TABLES)
+EXTERNAL = frozenset(RAW_RELATIONS | set(INGEST_WRITES) | {PROFILE} | {w for step in PYTHON_STEPS for w in step.writes})
+
+
+@cache
+def project_models() -> tuple[Model, ...]:
+    """Every model of `dbt_like_sql/`, in dependency order (read once per process)."""
+    return tuple(load_models(SQL_ROOT, set(EXTERNAL)))
