@@ -49,7 +49,7 @@ easter_sunday as (
     from easter2
 ),
 
-holidays as (
+holiday_list as (
     select make_date(y, 1, 1) as day, 'Neujahr' as holiday from years
     union all select sunday - 2, 'Karfreitag' from easter_sunday
     union all select sunday + 1, 'Ostermontag' from easter_sunday
@@ -59,6 +59,11 @@ holidays as (
     union all select make_date(y, 10, 3), 'Tag der Deutschen Einheit' from years
     union all select make_date(y, 12, 25), '1. Weihnachtstag' from years
     union all select make_date(y, 12, 26), '2. Weihnachtstag' from years
+),
+
+holidays as (
+    -- two can fall on one day (Christi Himmelfahrt on 1 May in 2008)
+    select day, string_agg(holiday, ' / ' order by holiday) as holiday from holiday_list group by day
 ),
 
 days as (

@@ -220,3 +220,25 @@ def test_the_skonto_deadline_moves_to_the_next_workday(home, tmp_path, paid_on, 
              amount=D("116.62"), skonto_amount=D("2.38"), updated_at=T0)  # fmt: skip
         found = conn.execute("SELECT days_after_window FROM finance.skonto_after_window WHERE payment_id = 'p-193'")
         assert bool(found.fetchall()) is after
+
+
+def test_the_morning_schedule_and_the_sensor_give_valid_run_config():
+    from assets.finance.jobs import finance_every_morning
+    from pipelines.definitions import defs
+
+    tick = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2026, 11, 23, 6, 30, tzinfo=dt.UTC))
+    request = finance_every_morning(tick)
+    assert request.run_config["ops"]["finance__skonto_schedule"]["config"]["plan_day"] == "2026-11-23"
+    assert dg.validate_run_config(defs.resolve_job_def("finance_daily"), request.run_config)
+    assert dg.validate_run_config(finance_payment_run, payment_run_config("abc"))
+
+
+def test_every_finance_model_passes_its_own_tests_on_the_demo_data(home):
+    from neuroerp.sqlmodels import run_test
+
+    with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+        for model in load_models(SQL_ROOT, EXTERNAL):
+            if model.schema == "finance":
+                for test in model.tests:
+                    outcome = run_test(conn, test)
+                    assert outcome.passed, f"{model.relation}: {test.name}: {outcome.sample}"
