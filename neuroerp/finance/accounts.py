@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from neuroerp.finance.model import BASE_RATE_PCT
-from neuroerp.finance.payment_run import DebtorAccount
+
+if TYPE_CHECKING:  # the SEPA libraries load only when accounts are parsed, not with every CLI command
+    from neuroerp.finance.payment_run import DebtorAccount
 
 ACCOUNTS_VAR = "NEUROERP_PAYMENT_ACCOUNTS"
 BASE_RATE_VAR = "NEUROERP_BASE_RATE_PCT"
@@ -26,6 +29,8 @@ DEMO_ACCOUNTS = {
 
 def parse_accounts(text: str) -> dict[str, DebtorAccount]:
     """The tenants' debtor accounts from the JSON of NEUROERP_PAYMENT_ACCOUNTS (empty: none)."""
+    from neuroerp.finance.payment_run import DebtorAccount
+
     if not text.strip():
         return {}
     try:
