@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.finance.resources import FinanceSettings
 from assets.resources import ErpSource, Warehouse
 
 
@@ -9,4 +10,7 @@ def resources_from_env() -> dict[str, dg.ConfigurableResource]:
     return {
         "erp_source": ErpSource(url=dg.EnvVar("NEUROERP_SOURCE_URL")),
         "warehouse": Warehouse(home=dg.EnvVar("NEUROERP_HOME")),
+        "finance": FinanceSettings(
+            payment_accounts=dg.EnvVar("NEUROERP_PAYMENT_ACCOUNTS"), base_rate_pct=dg.EnvVar("NEUROERP_BASE_RATE_PCT")
+        ),
     }
