@@ -55,7 +55,7 @@ def prepare(url: str, path: Path, as_of: dt.date) -> int:
 def seasonal_naive_baseline(conn: duckdb.DuckDBPyConnection, horizon: int) -> tuple[float, int]:
     """Seconds for last year's week as the forecast of every series (no backtest, no choice)."""
     started = time.perf_counter()
-    as_of = conn.execute("SELECT as_of FROM compliance.settings").fetchone()[0]
+    as_of = conn.execute("SELECT as_of FROM compliance.settings").fetchall()[0][0]
     rows = conn.sql(
         "SELECT tenant_id, category, article_id, warehouse_id, weeks_back, quantity::DOUBLE AS quantity "
         "FROM inventory.demand_weekly"
@@ -97,7 +97,7 @@ def main() -> None:
             timings["Excel export (one workbook per tenant)"] = time.perf_counter() - mark
             total = time.perf_counter() - started
             baseline_s, series = seasonal_naive_baseline(conn, result.weekly.shape[1])
-            pairs = conn.execute("SELECT count(*) FROM inventory.reorder_plan").fetchone()[0]
+            pairs = conn.execute("SELECT count(*) FROM inventory.reorder_plan").fetchall()[0][0]
 
     print(f"\nPurchasing run at scale {args.scale}: {pairs:,} articles x warehouses, {series:,} with sales history")
     print(f"{'step':48s} {'s':>7s}")

@@ -116,3 +116,12 @@ def test_wape_and_bad_inputs():
         weekly_history(bad, 2)
     with pytest.raises(ValueError, match="positive"):
         weekly_history(bad, 0)
+
+
+def test_no_sales_at_all_forecasts_nothing_without_failing():
+    empty = pl.DataFrame(
+        schema={"tenant_id": pl.String, "category": pl.String, "article_id": pl.String, "warehouse_id": pl.String,
+                "weeks_back": pl.Int64, "quantity": pl.Float64}
+    )  # fmt: skip
+    result = forecast_demand(weekly_history(empty, 104), ReorderConfig(), horizon_weeks=26)
+    assert result.weekly.shape == (0, 26) and result.choices == []
