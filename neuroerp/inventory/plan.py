@@ -40,7 +40,10 @@ SERIES = "inventory.forecast_series"
 BACKTEST = "inventory.forecast_backtest"
 PLAN = "inventory.reorder_plan"
 DEMAND_FORECAST = PythonStep(
-    "demand_forecast", writes=(FORECAST, SERIES, BACKTEST), reads=("inventory.demand_weekly", "compliance.settings")
+    "demand_forecast",
+    writes=(FORECAST, SERIES, BACKTEST),
+    # the first order of all fixes the weeks of history, the longest lead time the horizon
+    reads=("inventory.demand_weekly", "compliance.settings", "staging.sales_order_lines", "staging.all_articles"),
 )
 REORDER_PLAN = PythonStep(
     "reorder_plan",
