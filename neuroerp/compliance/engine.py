@@ -12,6 +12,7 @@ import duckdb
 
 from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS, record_fingerprints, source_fingerprints
 from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS, record_scores, record_violations
+from neuroerp.inventory.plan import steps_needed as purchasing_steps
 from neuroerp.reference.warehouse import LOAD_REFERENCE_TABLES, load_reference_tables
 from neuroerp.sqlmodels import Model, PythonStep, build, build_order
 from neuroerp.warehouse import scalar
@@ -35,7 +36,9 @@ def run_compliance(
     variables: dict[str, str] | None = None,
 ) -> ComplianceRun:
     """Reference tables, audit fingerprints (when a source is given), every SQL model, the
-    violation history and the day's scores. `variables`: run values for models that declare them."""
+    violation history and the day's scores. `variables`: run values for models that declare them.
+    Models of other capabilities that read what a Python step writes get that step too (the
+    purchasing forecast and plan, with their default configuration)."""
     run = ComplianceRun()
     now = dt.datetime.now(dt.UTC)
 
@@ -57,6 +60,7 @@ def run_compliance(
         steps[RECORD_FINGERPRINTS] = lambda: timed_state(
             lambda: record_fingerprints(conn, source_fingerprints(source_url), now)
         )
+    steps |= purchasing_steps(conn, models)
     for node in build_order(list(models), list(steps)):
         if isinstance(node, PythonStep):
             steps[node]()
