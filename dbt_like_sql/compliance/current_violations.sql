@@ -2,7 +2,9 @@
 description: >
   Every rule's findings of this run in one table, each with a violation_id that stays the same
   across runs (rule, entity type and entity), so a violation keeps its history. The rules are
-  every model of this folder with a `rule:` header: adding a rule is adding its file.
+  every model of this folder with a `rule:` header: adding a rule is adding its file. Each rule is
+  evaluated on its own: one that fails is left out, its outcome and error recorded in
+  compliance.rule_runs, and its area's score goes stale while the others go on.
 owner: team:compliance
 materialized: table
 union_of: rules
