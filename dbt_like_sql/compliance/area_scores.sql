@@ -12,7 +12,7 @@ materialized: table
 columns:
   tenant_id: The tenant (company).
   area: Compliance area.
-  score_pct: Compliance score, 0 to 100 %; when stale the last good score, null if there never was one.
+  score_pct: Compliance score, 0 to 100 %. When stale the last good score (null if there never was one).
   status: compliant, warning or critical (of the score shown).
   critical: Open critical violations.
   high: Open high violations.
