@@ -67,7 +67,11 @@ def _materialize(home, selection=SELECTION, **overrides) -> dg.ExecuteInProcessR
     return dg.materialize(
         list(defs.assets),
         selection=selection,
-        resources={"warehouse": Warehouse(home=str(home["folder"])), "erp_source": ErpSource(url=home["url"])},
+        resources={
+            **defs.resources,  # what the other capabilities' assets need, unselected as they are
+            "warehouse": Warehouse(home=str(home["folder"])),
+            "erp_source": ErpSource(url=home["url"]),
+        },
         run_config=settings_run_config(AS_OF, overrides),
         raise_on_error=False,
     )
