@@ -6,6 +6,15 @@ exact scaled int8 (turned into DECIMAL later, never a float), jsonb and uuid as 
 as UTC instants. SQLite goes through the sqlite3 module and yields every
 value as text, because SQLite's types are only suggestions: parsing (and its failures) happens in
 one place, `neuroerp.ingest.parsing`.
+
+PostgreSQL stores values the binary path cannot carry: `NaN` in any numeric (and `Infinity`, more
+digits or more decimals where a source declares its numerics wider than the contract), `infinity`
+and years beyond 9999 or before 1 in dates and timestamps. Converting them would fail the whole
+query (`cannot convert NaN to bigint`) or wrap around in the driver. So the query guards each
+such column where the value is cast, yields null there, and hands the value as PostgreSQL prints
+it in one extra column, `__unloadable` (a JSON object: column -> text; null for clean rows, so
+clean data pays only for the comparisons). Parsing turns it into the row's quarantine reason.
+A database in `SQL_ASCII` may hold text that is not UTF-8: its text columns are checked.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,10 +33,19 @@ import sqlalchemy as sa
 
 from neuroerp.contract import ColumnType, Table
 from neuroerp.ingest.types import quote
+from neuroerp.source.connection import postgres_conninfo
 from neuroerp.source.database import qualified_name
 
 INVALID_UTF8 = "\x00invalid-utf8:"  # prefix of a text value whose bytes are not UTF-8 (then hex)
 KEYS_TABLE = "neuroerp_refetch_keys"
+UNLOADABLE = "__unloadable"  # PostgreSQL: {column: value as text} of values the binary path cannot carry
+# the instants and days the binary path carries: the years 1 to 9999 (beyond, drivers wrap around)
+TEMPORAL_RANGE = {
+    ColumnType.TIMESTAMPTZ: ("'0001-01-01 00:00:00+00'", "'9999-12-31 23:59:59.999999+00'"),
+    ColumnType.TIMESTAMP: ("'0001-01-01 00:00:00'", "'9999-12-31 23:59:59.999999'"),
+    ColumnType.DATE: ("'0001-01-01'", "'9999-12-31'"),
+}
+_DECLARED_NUMERIC = re.compile(r"^numeric\((\d+),(\d+)\)$")
 
 
 @dataclass(frozen=True)
@@ -83,8 +102,8 @@ class PostgresReader(SourceReader):
     dialect = "postgresql"
 
     def __init__(self, url: str) -> None:
-        parsed = sa.engine.make_url(url)
-        self.uri = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.url = url
+        self.uri = postgres_conninfo(url)
 
     @contextlib.contextmanager
     def connect(self):
@@ -96,21 +115,40 @@ class PostgresReader(SourceReader):
         finally:
             conn.close()
 
-    def select_list(self, spec: Table) -> str:
-        out = []
+    def select_list(self, spec: Table, declared: dict[str, str] | None = None) -> str:
+        """`declared`: the source's own column types (format_type); without them every numeric is
+        checked as if the source declared it wider than the contract."""
+        out, guards = [], []
         for c in spec.columns:
             name = quote(c.name)
-            if c.type.numeric_precision:
-                # exact and cheap: the value in units of its last digit, as int8 (numeric(14,s) fits);
-                # parsing turns it back into DECIMAL(p,s) without ever passing through a float
-                out.append(f"({name} * 1e{c.type.numeric_precision[1]})::int8 AS {name}")
-            elif c.type in (ColumnType.UUID, ColumnType.JSONB):
-                out.append(f"{name}::text AS {name}")
-            elif c.type is ColumnType.TIMESTAMPTZ:
-                out.append(f"{name} AT TIME ZONE 'UTC' AS {name}")  # naive UTC: no session time zone games
-            else:
-                out.append(name)
+            value, unloadable = _guarded(name, c.type, (declared or {}).get(c.name))
+            out.append(f"{value} AS {name}")
+            if unloadable:
+                guards.append((c.name, name, unloadable))
+        if guards:
+            fields = ", ".join(f"'{col}', CASE WHEN {cond} THEN {name}::text END" for col, name, cond in guards)
+            any_bad = " OR ".join(f"({cond})" for _, _, cond in guards)
+            out.append(f"CASE WHEN {any_bad} THEN json_build_object({fields})::text END AS {UNLOADABLE}")
+        else:
+            out.append(f"NULL::text AS {UNLOADABLE}")
         return ", ".join(out)
+
+    def declared(self, cur, spec: Table) -> tuple[dict[str, str], bool]:
+        """The source's declared column types, and whether its text may be other than UTF-8."""
+        cur.execute(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), current_setting('server_encoding') "
+            f"FROM pg_attribute a WHERE a.attrelid = '{qualified_name(self.dialect, spec)}'::regclass "
+            "AND a.attnum > 0 AND NOT a.attisdropped"
+        )
+        rows = cur.fetchall()
+        encoding = rows[0][2] if rows else "UTF8"
+        return {name: type_ for name, type_, _ in rows}, encoding == "SQL_ASCII"
+
+    def query(self, spec: Table, selection: Selection, declared: dict[str, str] | None = None) -> str:
+        return (
+            f"SELECT {self.select_list(spec, declared)} FROM {qualified_name(self.dialect, spec)} "
+            f"WHERE {self._where(spec, selection)}"
+        )
 
     def _since_clause(self, spec: Table, column: str, since: dt.datetime | int) -> str:
         if isinstance(since, int):
@@ -122,8 +160,9 @@ class PostgresReader(SourceReader):
 
     def batches(self, conn, spec: Table, selection: Selection, batch_rows: int) -> Iterator[pl.DataFrame]:
         with conn.cursor() as cur:
+            declared, unchecked_text = self.declared(cur, spec)
             self._load_keys(cur, spec, selection)
-            cur.execute(self.query(spec, selection))
+            cur.execute(self.query(spec, selection, declared))
             reader = cur.fetch_record_batch()
             pending: list[pa.RecordBatch] = []
             size = 0
@@ -131,14 +170,17 @@ class PostgresReader(SourceReader):
                 pending.append(batch)
                 size += batch.num_rows
                 if size >= batch_rows:
-                    yield self._frame(spec, pending)
+                    yield self._frame(spec, pending, unchecked_text)
                     pending, size = [], 0
             if pending:
-                yield self._frame(spec, pending)
+                yield self._frame(spec, pending, unchecked_text)
 
     @staticmethod
-    def _frame(spec: Table, batches: list[pa.RecordBatch]) -> pl.DataFrame:
-        df = pl.from_arrow(pa.Table.from_batches(batches))
+    def _frame(spec: Table, batches: list[pa.RecordBatch], unchecked_text: bool = False) -> pl.DataFrame:
+        data = pa.Table.from_batches(batches)
+        if unchecked_text:
+            data = _mark_invalid_utf8(data)
+        df = pl.from_arrow(data)
         # timestamptz arrives as naive UTC (see select_list): mark it as UTC
         return df.with_columns(
             pl.col(c.name).dt.replace_time_zone("UTC") for c in spec.columns if c.type is ColumnType.TIMESTAMPTZ
@@ -162,6 +204,7 @@ class SqliteReader(SourceReader):
     dialect = "sqlite"
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self.path = sa.engine.make_url(url).database
 
     @contextlib.contextmanager
@@ -205,6 +248,45 @@ class SqliteReader(SourceReader):
         not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in spec.primary_key)
         rows = conn.execute(f"SELECT {cols} FROM {spec.name} WHERE {not_null}").fetchall()
         return pl.DataFrame(rows, schema={k: pl.String for k in spec.primary_key}, orient="row")
+
+
+def _guarded(name: str, type_: ColumnType, declared: str | None) -> tuple[str, str | None]:
+    """The SELECT expression of one column, and the condition under which its value cannot be
+    carried (None: every value can)."""
+    if type_.numeric_precision:
+        precision, scale = type_.numeric_precision
+        found = _DECLARED_NUMERIC.match(declared or "")
+        if found and int(found[1]) - int(found[2]) <= precision - scale and int(found[2]) <= scale:
+            # declared as the contract says (or narrower): NaN is the one value that does not fit
+            return f"(NULLIF({name}, 'NaN') * 1e{scale})::int8", f"{name} = 'NaN'"
+        # declared wider, unconstrained or as another type: also ±Infinity, too many digits or decimals
+        value = f"{name}::numeric"
+        bound = f"{10 ** (precision - scale) - 1}.{'9' * scale}" if scale else str(10**precision - 1)
+        fits = f"{value} BETWEEN -{bound} AND {bound} AND {value} = trunc({value}, {scale})"
+        return f"CASE WHEN {fits} THEN ({value} * 1e{scale})::int8 END", f"NOT ({fits})"
+    if type_ in TEMPORAL_RANGE:
+        low, high = TEMPORAL_RANGE[type_]
+        inside = f"{name} BETWEEN {low} AND {high}"
+        carried = f"{name} AT TIME ZONE 'UTC'" if type_ is ColumnType.TIMESTAMPTZ else name  # naive UTC
+        return f"CASE WHEN {inside} THEN {carried} END", f"NOT ({inside})"
+    if type_ in (ColumnType.UUID, ColumnType.JSONB):
+        return f"{name}::text", None
+    return name, None
+
+
+def _mark_invalid_utf8(data: pa.Table) -> pa.Table:
+    """Text columns whose bytes are not all UTF-8 (possible in a SQL_ASCII database): mark those values."""
+    for i, field in enumerate(data.schema):
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            continue
+        column = data.column(i)
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid:
+            raw = column.cast(pa.large_binary() if pa.types.is_large_string(field.type) else pa.binary())
+            values = [None if v is None else _decode(v) for v in raw.to_pylist()]
+            data = data.set_column(i, field, pa.array(values, field.type))
+    return data
 
 
 def reader_for(url: str) -> SourceReader:
