@@ -270,11 +270,25 @@ MORE_ERRORS_SHOWN = 3
 
 def _failures(result) -> list[tuple[str, str, str]]:
     """(where, exception class, message) of every failure, in the order they happened: a failed
-    step, or a resource that failed before any step (the ERP source check). The root cause, not
-    Dagster's wrappers."""
+    step, a resource that failed before any step (the ERP source check), or an error-severity check
+    that failed (it blocks what depends on its asset). The root cause, not Dagster's wrappers."""
+    import dagster as dg
+
     found = []
     for event in result.all_events:
         kind = event.event_type_value
+        if kind == "ASSET_CHECK_EVALUATION":
+            check = event.event_specific_data
+            if not check.passed and check.severity == dg.AssetCheckSeverity.ERROR:
+                rows, problems = check.metadata.get("failing_rows"), check.metadata.get("problems")
+                if rows is not None:
+                    said = f"{rows.value} failing rows"
+                elif problems is not None and problems.value:
+                    said = "; ".join(map(str, problems.value[:3])) + ("; ..." if len(problems.value) > 3 else "")
+                else:
+                    said = "see the check's metadata in the UI"
+                found.append((check.asset_key.to_user_string(), "FailedCheck", f"{check.check_name}: {said}"))
+            continue
         if kind == "STEP_FAILURE":
             where = event.step_key.replace("__", "/")
         elif kind == "RESOURCE_INIT_FAILURE":
@@ -286,6 +300,8 @@ def _failures(result) -> list[tuple[str, str, str]]:
             continue
         while error.cause is not None and error.cls_name.startswith("Dagster"):  # the user's exception
             error = error.cause
+        if error.cls_name == "DagsterAssetCheckFailedError":
+            continue  # a blocking check failed: listed already, as the check
         if kind == "RESOURCE_INIT_FAILURE" and error.cls_name == "SourceUnavailable":
             where = SOURCE_CHECK
         message = re.sub(rf"^[\w.]*\b{re.escape(error.cls_name)}: ", "", error.message.strip())

@@ -29,7 +29,7 @@ import polars as pl
 
 from neuroerp.contract import ColumnType, Table, TableKind
 from neuroerp.ingest.parsing import ROW, parse
-from neuroerp.ingest.readers import UNLOADABLE, Selection, SourceReader
+from neuroerp.ingest.readers import UNLOADABLE, Selection, SourceReader, UnloadableValues
 from neuroerp.ingest.store import MAX_QUARANTINED_VALUE, IngestStore
 from neuroerp.ingest.types import key_text_expr
 from neuroerp.ingest.validation import find_problems, table_schema
@@ -86,7 +86,7 @@ def ingest_table(
     mode = "full" if full else "incremental"
     schema = table_schema(spec, now)
 
-    def attempt() -> tuple[int, dt.datetime | int | None, object, dict[str, int]]:
+    def read(guarded: bool) -> tuple[int, dt.datetime | int | None, object, dict[str, int]]:
         watermark = None if spec.kind is TableKind.SNAPSHOT else state.watermark
         rows_read = 0
         with reader.connect() as source:
@@ -101,7 +101,7 @@ def ingest_table(
                         behind = store.reconcile(reader.keys(source, spec))
                         refetch = pl.concat([refetch, behind]).unique()
                     selection = _incremental(spec, state.watermark, options, refetch)
-                with _prefetched(reader.batches(source, spec, selection, options.batch_rows)) as frames:
+                with _prefetched(reader.batches(source, spec, selection, options.batch_rows, guarded)) as frames:
                     for frame in frames:
                         rows_read += frame.height
                         ok, bad = _split(spec, schema, frame)
@@ -115,6 +115,14 @@ def ingest_table(
             finally:
                 store.drop_scratch()
         return rows_read, watermark, applied, reasons
+
+    def attempt() -> tuple[int, dt.datetime | int | None, object, dict[str, int]]:
+        # the fast read for clean tables; guarded where rows wait in quarantine (they come back each
+        # run) or once the fast read met a value it cannot carry
+        try:
+            return read(guarded=store.has_quarantined())
+        except UnloadableValues:
+            return read(guarded=True)
 
     rows_read, watermark, applied, reasons = with_source_retries(reader.url, attempt, options.retry, on_retry)
     return IngestStats(

@@ -114,6 +114,10 @@ class IngestStore:
             return State(loaded=False, watermark=None)
         return State(loaded=True, watermark=_parse_watermark(rows[0][0]))
 
+    def has_quarantined(self) -> bool:
+        """Whether rows of this table wait in quarantine."""
+        return bool(scalar(self.conn, f"SELECT count(*) FROM {QUARANTINE} WHERE source_table = ?", [self.spec.name]))
+
     def quarantined_keys(self) -> pl.DataFrame:
         """Keys of quarantined rows (those with a key), as key columns of text."""
         return self._key_columns(

@@ -80,13 +80,13 @@ class RetryPolicy:
 
 
 class SourceUnavailable(RuntimeError):
-    """The ERP source cannot be used right now; the message says which source and what to check."""
+    """The ERP source cannot be used right now; the message says which source and what to check.
+    Raised once retrying is spent (or pointless): nothing retries it again."""
 
-    def __init__(self, message: str, kind: str, transient: bool, final: bool = True) -> None:
+    def __init__(self, message: str, kind: str, transient: bool) -> None:
         super().__init__(message)
         self.kind = kind
         self.transient = transient
-        self.final = final  # retries are spent (or pointless): report, do not retry again
 
 
 # What drivers say, by kind. psycopg and ADBC (both libpq) rarely set a SQLSTATE before the session
@@ -195,9 +195,6 @@ def source_error(
     if found is None:
         raise ValueError("not a connection problem") from exc
     kind, transient = found
-    for e in _chain(exc):
-        if isinstance(e, SourceUnavailable) and e.final:
-            return e
     address = SourceAddress.of(url)
     detail = _detail(exc, address)
     if kind == "no_file":
@@ -234,7 +231,6 @@ def with_source_retries(
     action: Callable[[], T],
     policy: RetryPolicy = RetryPolicy(),
     on_retry: Callable[[str], None] | None = None,
-    sleep: Callable[[float], None] = time.sleep,
 ) -> T:
     """Run `action`, which talks to the source; retry transient connection failures with backoff.
 
@@ -251,21 +247,21 @@ def with_source_retries(
             found = classify(exc)
             if found is None:
                 raise
+            with _down_lock:
+                _down[_identity(url)] = dt.datetime.now(dt.UTC)
+            if any(isinstance(e, SourceUnavailable) for e in _chain(exc)):
+                raise  # reported already, by a call inside this one
             first = first or exc
-            final = any(isinstance(e, SourceUnavailable) and e.final for e in _chain(exc))
-            if found[1] and not final and attempt < attempts:
+            if found[1] and attempt < attempts:
                 delay = policy.delay(attempt)
                 if on_retry:
                     on_retry(
                         f"ERP source connection failed ({_detail(exc, SourceAddress.of(url))}); "
                         f"retry {attempt} of {attempts - 1} in {delay:.1f} s"
                     )
-                sleep(delay)
+                time.sleep(delay)
                 continue
-            error = source_error(url, exc, tries=attempt, seconds=time.monotonic() - started, first=first)
-            with _down_lock:
-                _down[_identity(url)] = dt.datetime.now(dt.UTC)
-            raise error from exc
+            raise source_error(url, exc, tries=attempt, seconds=time.monotonic() - started, first=first) from exc
         with _down_lock:
             _down.pop(_identity(url), None)
         return result

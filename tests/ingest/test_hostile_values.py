@@ -29,6 +29,7 @@ from sqlalchemy.schema import CreateTable
 
 from neuroerp.contract import table
 from neuroerp.ingest import QUARANTINE, ingest_table, reader_for
+from neuroerp.ingest.readers import UNLOADABLE, Selection, UnloadableValues
 from neuroerp.ingest.store import MAX_QUARANTINED_VALUE
 from neuroerp.ingest.validation import MAX_JSON_DEPTH
 from neuroerp.seed import seed_source
@@ -157,6 +158,31 @@ def test_postgres_value_the_binary_path_cannot_carry_is_quarantined_with_a_true_
     key = next(iter(overrides))
     found = conn.execute(f"SELECT count(*) FROM raw.{table_name} WHERE CAST({key} AS VARCHAR) = ?", [_key(conn, pk)])
     assert found.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "table_name, meets",
+    [("staff", None), ("invoices", "NaN"), ("customers", "outside the years"), ("sales_orders", "outside the years"),
+     ("payments", "declared wider")],
+)  # fmt: skip
+def test_clean_tables_take_the_fast_read_and_hostile_ones_are_read_again_guarded(hostile_pg_run, table_name, meets):
+    """The fast read ships the plain casts (no guards, no flag column); it stops at the first value
+    it cannot carry (a NaN fails the query, a wrapped infinity shows in the batch's range). A source
+    that declares its numerics wider than the contract is always read guarded."""
+    url, _, _ = hostile_pg_run
+    reader = reader_for(url)
+    with reader.connect() as conn:
+        fast = reader.batches(conn, table(table_name), Selection(full=True), 200_000, guarded=False)
+        if meets is None:
+            assert all(UNLOADABLE not in frame.columns for frame in fast)
+        elif meets == "declared wider":
+            assert all(UNLOADABLE in frame.columns for frame in fast)
+        else:
+            with pytest.raises(UnloadableValues, match=meets):
+                list(fast)
+    with reader.connect() as conn:  # a failed query leaves its connection unusable: the ingest opens another
+        guarded = list(reader.batches(conn, table(table_name), Selection(full=True), 200_000, guarded=True))
+        assert all(UNLOADABLE in frame.columns for frame in guarded)
 
 
 def test_the_row_as_read_shows_what_postgresql_holds(hostile_pg_run):
