@@ -6,7 +6,9 @@
    (about 1M rows at scale 1.1) with the query the ingest uses, three ways:
    raw ADBC `fetch_arrow_table`, `pandas.read_sql` (psycopg), and the project's ingest (typed,
    validated with pandera, screened for duplicates and dangling references, written to DuckDB in
-   one transaction). Prints rows/s, CPU seconds and the ratio to raw ADBC.
+   one transaction). Prints rows/s, CPU seconds and the ratio to raw ADBC. Also the guarded query
+   (what a table with rows in quarantine is read with) and the ingest again with 2,000 extra rows
+   holding NaN and infinity (quarantined): what hostile rows cost.
 2. Full load of every table at that scale versus an incremental run after 1 % of the rows of
    every mutable table changed.
 """
@@ -14,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import resource
@@ -62,11 +65,14 @@ def compare_readers(url: str, repeat: int, work: Path) -> list[dict]:
 
     spec = table(TABLE)
     reader = PostgresReader(url)
-    query = reader.query(spec, Selection(full=True))
+    with adbc.connect(reader.uri) as conn, conn.cursor() as cur:
+        declared, _ = reader.declared(cur, spec)
+    query = reader.query(spec, Selection(full=True), declared, guarded=False)  # the ingest's read of clean data
+    guarded = reader.query(spec, Selection(full=True), declared, guarded=True)  # ... of a table with bad rows
 
-    def raw_adbc() -> int:
+    def raw_adbc(sql: str = query) -> int:
         with adbc.connect(reader.uri) as conn, conn.cursor() as cur:
-            cur.execute(query)
+            cur.execute(sql)
             return cur.fetch_arrow_table().num_rows
 
     def pandas_read_sql() -> int:
@@ -80,7 +86,7 @@ def compare_readers(url: str, repeat: int, work: Path) -> list[dict]:
         schema = table_schema(spec)
         n = 0
         with reader.connect() as conn:
-            for frame in reader.batches(conn, spec, Selection(full=True), 200_000):
+            for frame in reader.batches(conn, spec, Selection(full=True), 200_000, guarded=False):
                 typed, _ = parse(spec, frame)
                 find_problems(schema, spec, typed)
                 n += frame.height
@@ -92,13 +98,14 @@ def compare_readers(url: str, repeat: int, work: Path) -> list[dict]:
             if parent.name in ("customers", "staff", "suppliers", "articles", "warehouses", "sales_orders"):
                 ingest_table(reader, conn, parent)
 
-    def project_ingest() -> int:
+    def project_ingest(quarantined: int = 0) -> int:
         with duckdb.connect(str(warehouse)) as conn:
             conn.execute(f"DROP TABLE IF EXISTS raw.{TABLE}")
             conn.execute("DELETE FROM ops.ingest_state WHERE table_name = ?", [TABLE])
+            conn.execute("DELETE FROM quarantine.rejected_rows WHERE source_table = ?", [TABLE])
             stats = ingest_table(reader, conn, spec)
-            assert stats.rows_quarantined == 0 and stats.balanced
-            return stats.rows_ok
+            assert stats.rows_quarantined == quarantined and stats.balanced, stats
+            return stats.rows_read
 
     def ingest_in_child() -> tuple[int, float]:
         """The complete ingest again, in its own process: rows and peak memory (MiB)."""
@@ -121,12 +128,17 @@ def compare_readers(url: str, repeat: int, work: Path) -> list[dict]:
     rows = []
     for name, fn, times in (
         ("raw ADBC fetch_arrow_table", raw_adbc, repeat),
+        ("raw ADBC, guarded query", lambda: raw_adbc(guarded), repeat),
         ("pandas.read_sql (psycopg)", pandas_read_sql, 1),
         ("ingest: extract + type + validate", extract_and_validate, repeat),
         ("ingest: complete (into DuckDB)", project_ingest, repeat),
     ):
         wall, cpu, n = _measure(fn, times)
         rows.append({"reader": name, "rows": n, "seconds": wall, "cpu_seconds": cpu, "rows_per_s": n / wall})
+    with _hostile_rows(url) as planted:  # the same read with values the binary path cannot carry
+        wall, cpu, n = _measure(lambda: project_ingest(quarantined=planted), repeat)
+    rows.append({"reader": f"ingest: complete, {planted:,} rows NaN/infinity", "rows": n, "seconds": wall,
+                 "cpu_seconds": cpu, "rows_per_s": n / wall})  # fmt: skip
     base = rows[0]["rows_per_s"]
     for r in rows:
         r["vs_raw_adbc"] = r["rows_per_s"] / base
@@ -135,6 +147,26 @@ def compare_readers(url: str, repeat: int, work: Path) -> list[dict]:
         cur.execute(query)
         whole = cur.fetch_arrow_table().nbytes / 2**20
     return rows, {"ingest_peak_rss_mib": peak, "table_as_arrow_mib": whole}
+
+
+@contextlib.contextmanager
+def _hostile_rows(url: str, each: int = 1000):
+    """Copies of `each` order lines with NaN quantities and as many delivered at infinity; removed after."""
+    engine = create_source_engine(url)
+    name = qualified_name("postgresql", table(TABLE))
+    columns = [c.name for c in table(TABLE).columns]
+    with engine.begin() as conn:
+        for prefix, override in (("nan", {"quantity": "'NaN'"}), ("inf", {"delivered_at": "'infinity'"})):
+            values = ", ".join(
+                f"'{prefix}-' || line_id" if c == "line_id" else override.get(c, f'"{c}"') for c in columns
+            )
+            conn.execute(sa.text(f"INSERT INTO {name} SELECT {values} FROM {name} ORDER BY line_id LIMIT {each}"))
+    try:
+        yield 2 * each
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"DELETE FROM {name} WHERE line_id LIKE 'nan-%' OR line_id LIKE 'inf-%'"))
+        engine.dispose()
 
 
 def full_vs_incremental(url: str, work: Path) -> list[dict]:

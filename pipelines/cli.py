@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import re
 import shutil
 import sys
 import time
@@ -156,6 +157,8 @@ def run_materialization(
         run_config |= settings_run_config(day, overrides)
     elif overrides:
         raise click.ClickException("--rule only applies when the selection includes compliance/settings")
+    if not _source_answers(defs, keys):
+        return False
     run_defs = dg.Definitions.merge(defs, dg.Definitions(loggers={"progress": progress_logger}))
     instance = shared_instance()
     for run_id in fail_orphaned_runs(instance):
@@ -170,12 +173,35 @@ def run_materialization(
             tags={**run_tags(), AS_OF_TAG: day.isoformat(), "neuroerp/launched_by": "cli"},
         )
     _print_summary(result, time.perf_counter() - started)
-    for message in tracker.errors:
-        console.print(f"[red]error[/red] {message}")
+    _print_failures(result, tracker)
     failed_checks = [
         e for e in result.get_asset_check_evaluations() if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
     ]
     return result.success and not failed_checks
+
+
+def _source_answers(defs, keys) -> bool:
+    """Check the ERP source before the run when the selection reads it: an outage or a refused
+    login ends here in seconds, with one message, before Dagster plans a run it cannot carry out.
+    (Runs from the UI or a schedule meet the same check when their resources are set up.)"""
+    from assets.resources import ErpSource
+    from neuroerp.settings import SOURCE_VAR
+    from neuroerp.source.connection import SourceUnavailable
+
+    if not any("erp_source" in defs.resolve_assets_def(key).required_resource_keys for key in keys):
+        return True
+    started = time.perf_counter()
+    try:
+        ErpSource(url=os.environ[SOURCE_VAR]).check(on_retry=lambda message: console.print(f"[yellow]{message}"))
+    except SourceUnavailable as exc:
+        console.print(f"materialisation FAILED in {time.perf_counter() - started:.1f} s")
+        _print_cause(SOURCE_CHECK, type(exc).__name__, str(exc))
+        console.print("nothing ran: the run was not started")
+        return False
+    return True
+
+
+SOURCE_CHECK = "ERP source check, before any step"
 
 
 class _StepTracker(logging.Handler):
@@ -189,12 +215,17 @@ class _StepTracker(logging.Handler):
         )  # fmt: skip
         self.task = self.progress.add_task("materialising", total=total)
         self.errors: list[str] = []  # what assets logged at ERROR level
+        self.not_run = 0  # steps Dagster did not start because a step they depend on failed
 
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "dagster_event", None)
         if event is None:
             if record.levelno >= logging.ERROR:
-                self.errors.append(record.getMessage())
+                message = getattr(record, "dagster_meta", {}).get("orig_message") or record.getMessage()
+                if message.startswith("Dependencies for step ") and message.endswith("Not executing."):
+                    self.not_run += 1
+                else:
+                    self.errors.append(message)
             return
         kind = event.event_type_value
         if kind == "STEP_START":
@@ -227,12 +258,104 @@ def _print_summary(result, seconds: float) -> None:
         table.add_row(
             key, f"{rows.value:,}" if isinstance(rows, dg.IntMetadataValue) else "", ", ".join(checks.get(key, []))
         )
-    console.print(table)
-    for failure in result.get_step_failure_events():
-        error = failure.event_specific_data.error
-        while error.cause is not None:  # the user's exception, not Dagster's wrapper
+    if table.rows:
+        console.print(table)
+    else:
+        console.print(table.title)
+
+
+MORE_FAILURES_SHOWN = 3
+MORE_ERRORS_SHOWN = 3
+
+
+def _failures(result) -> list[tuple[str, str, str]]:
+    """(where, exception class, message) of every failure, in the order they happened: a failed
+    step, a resource that failed before any step (the ERP source check), or an error-severity check
+    that failed (it blocks what depends on its asset). The root cause, not Dagster's wrappers."""
+    import dagster as dg
+
+    found = []
+    for event in result.all_events:
+        kind = event.event_type_value
+        if kind == "ASSET_CHECK_EVALUATION":
+            check = event.event_specific_data
+            if not check.passed and check.severity == dg.AssetCheckSeverity.ERROR:
+                rows, problems = check.metadata.get("failing_rows"), check.metadata.get("problems")
+                if rows is not None:
+                    said = f"{rows.value} failing rows"
+                elif problems is not None and problems.value:
+                    said = "; ".join(map(str, problems.value[:3])) + ("; ..." if len(problems.value) > 3 else "")
+                else:
+                    said = "see the check's metadata in the UI"
+                found.append((check.asset_key.to_user_string(), "FailedCheck", f"{check.check_name}: {said}"))
+            continue
+        if kind == "STEP_FAILURE":
+            where = event.step_key.replace("__", "/")
+        elif kind == "RESOURCE_INIT_FAILURE":
+            where = "resource setup, before any step"
+        else:
+            continue
+        error = getattr(event.event_specific_data, "error", None)
+        if error is None:
+            continue
+        while error.cause is not None and error.cls_name.startswith("Dagster"):  # the user's exception
             error = error.cause
-        console.print(f"[red]failed[/red] {failure.step_key}: {error.cls_name}: {error.message.strip()}")
+        if error.cls_name == "DagsterAssetCheckFailedError":
+            continue  # a blocking check failed: listed already, as the check
+        if kind == "RESOURCE_INIT_FAILURE" and error.cls_name == "SourceUnavailable":
+            where = SOURCE_CHECK
+        message = re.sub(rf"^[\w.]*\b{re.escape(error.cls_name)}: ", "", error.message.strip())
+        found.append((where, error.cls_name, message))
+    return found
+
+
+def _cause(cls: str, message: str) -> tuple[str, str]:
+    """What makes two failures the same: the class and the first line; for an ERP source outage,
+    the source and the kind of fault (the driver's words differ as a server goes down)."""
+    first = (message.splitlines() or [""])[0]
+    if cls == "SourceUnavailable":
+        first = first.split(" (NEUROERP_SOURCE_URL)")[0]
+    return cls, first
+
+
+def _print_cause(where: str, cls: str, message: str) -> str:
+    """The root cause on one line (never wrapped: tools read it), its advice indented below."""
+    first, *rest = message.splitlines() or [""]
+    console.print(f"[red]failed[/red] {where}: {cls}: {first}", soft_wrap=True, highlight=False)
+    for line in rest[:5]:
+        console.print(f"  {line.strip()}", soft_wrap=True, highlight=False)
+    return first
+
+
+def _print_failures(result, tracker: _StepTracker) -> None:
+    """The cause first (the first line after the summary table), then a count of the rest.
+
+    An outage makes every step that reads the source fail alike: one message, then how many more
+    failed the same way, instead of hundreds of lines.
+    """
+    failures = _failures(result)
+    if failures:
+        where, cls, message = failures[0]
+        first = _print_cause(where, cls, message)
+        cause = _cause(cls, first)
+        same = [w for w, c, m in failures[1:] if _cause(c, m) == cause]
+        if same:
+            shown = ", ".join(same[:5]) + (", ..." if len(same) > 5 else "")
+            console.print(f"{len(same)} more steps failed with the same cause: {shown}", soft_wrap=True)
+        other = [(w, c, m) for w, c, m in failures[1:] if _cause(c, m) != cause]
+        for w, c, m in other[:MORE_FAILURES_SHOWN]:
+            console.print(f"[red]failed[/red] {w}: {c}: {(m.splitlines() or [''])[0]}", soft_wrap=True)
+        if len(other) > MORE_FAILURES_SHOWN:
+            console.print(f"{len(other) - MORE_FAILURES_SHOWN} more steps failed (see the run in the UI)")
+        if not any(e.event_type_value == "STEP_START" for e in result.all_events):
+            console.print("nothing ran: the run stopped before its first step")
+    if tracker.not_run:
+        console.print(f"{tracker.not_run} steps not run: a step they depend on failed")
+    messages = [m for m in dict.fromkeys(tracker.errors) if not any(m.strip() in f[2] for f in failures)]
+    for message in messages[:MORE_ERRORS_SHOWN]:
+        console.print(f"[red]error[/red] {message}", soft_wrap=True, highlight=False)
+    if len(messages) > MORE_ERRORS_SHOWN:
+        console.print(f"{len(messages) - MORE_ERRORS_SHOWN} more errors in the run's log")
 
 
 # ------------------------------------------------------------------------------------- demo

@@ -54,7 +54,13 @@ def test_materialize_fails_when_the_source_breaks_the_contract(tmp_path):
     result = CliRunner().invoke(main, ["materialize"], env=env)
     assert result.exit_code == 1
     assert "follows_contract: FAILED" in result.output
-    assert "erp_source_profile" in result.output
+    # the cause comes first after the summary table: the blocking check, and what it found
+    after_table = result.output.split("┘")[-1].strip().splitlines()
+    assert after_table[0] == (
+        "failed erp_source_profile: FailedCheck: follows_contract: purchasing.suppliers lacks columns iban"
+    )
+    assert "steps not run: a step they depend on failed" in result.output
+    assert not any("Dagster" in line for line in after_table)  # the check once, not its wrapper again
 
 
 def test_materialize_rejects_an_empty_selection(tmp_path):

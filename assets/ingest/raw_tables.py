@@ -82,9 +82,10 @@ def build_raw_asset(spec: Table) -> dg.AssetsDefinition:
             overlap=dt.timedelta(minutes=config.overlap_minutes),
             reconcile=config.reconcile,
             full_refresh=config.full_refresh,
+            retry=erp_source.retry,
         )
         with warehouse.connect() as conn:
-            stats = ingest_table(reader_for(erp_source.url), conn, spec, options)
+            stats = ingest_table(reader_for(erp_source.url), conn, spec, options, on_retry=context.log.warning)
             waiting = scalar(conn, f"SELECT count(*) FROM {QUARANTINE} WHERE source_table = ?", [spec.name])
             waiting_reasons = conn.execute(
                 f"SELECT split_part(reasons, ';', 1), count(*) FROM {QUARANTINE} WHERE source_table = ? "

@@ -32,8 +32,8 @@ def erp_source_profile(context: dg.AssetExecutionContext, erp_source: ErpSource,
     downstream reads a database that does not follow the contract.
     """
     with erp_source.engine() as engine:
-        problems = contract_deviations(engine)
-        counts = {} if problems else row_counts(engine)
+        problems = erp_source.call(lambda: contract_deviations(engine), on_retry=context.log.warning)
+        counts = {} if problems else erp_source.call(lambda: row_counts(engine), on_retry=context.log.warning)
     with warehouse.connect() as conn:
         write_profile(conn, counts, erp_source.dialect, dt.datetime.now(dt.UTC))
     for problem in problems:

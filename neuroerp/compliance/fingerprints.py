@@ -15,8 +15,8 @@ import json
 import duckdb
 import polars as pl
 
-from neuroerp.contract import table
-from neuroerp.ingest.readers import PostgresReader, SqliteReader, reader_for
+from neuroerp.contract import ColumnType, table
+from neuroerp.ingest.readers import TEMPORAL_RANGE, PostgresReader, SqliteReader, reader_for
 from neuroerp.sqlmodels import PythonStep
 from neuroerp.warehouse import transaction
 
@@ -36,9 +36,12 @@ def source_fingerprints(url: str) -> pl.DataFrame:
     reader = reader_for(url)
     if isinstance(reader, PostgresReader):
         values = ", ".join(f"\"{c}\" AT TIME ZONE 'UTC'" if c == "occurred_at" else f'"{c}"' for c in COLUMNS)
+        # an instant the driver cannot carry (infinity, beyond the year 9999) is fingerprinted, not kept
+        low, high = TEMPORAL_RANGE[ColumnType.TIMESTAMPTZ]
+        occurred = f"CASE WHEN occurred_at BETWEEN {low} AND {high} THEN occurred_at AT TIME ZONE 'UTC' END"
         with reader.connect() as conn, conn.cursor() as cur:
             cur.execute(
-                f"SELECT seq, tenant_id, occurred_at, md5(json_build_array({values})::text) AS fingerprint "
+                f"SELECT seq, tenant_id, {occurred} AS occurred_at, md5(json_build_array({values})::text) AS fingerprint "
                 "FROM audit.audit_log WHERE seq IS NOT NULL"
             )
             return pl.from_arrow(cur.fetch_arrow_table()).with_columns(

@@ -2,7 +2,8 @@
 
 As root, PostgreSQL refuses to run, so the server runs as the `postgres` user via `su`.
 Run `python -m neuroerp.devtools.postgres` to start one by hand; it prints its URL and stops on
-Ctrl-C.
+Ctrl-C. Tests of source outages stop and start it (`stop()`, `start()`) and add a login that needs
+a password (`add_password_login`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ class ThrowawayPostgres:
     data_dir: Path
     socket_dir: Path
     run_as: str | None
+    options: str = ""
+    log: Path | None = None
 
     @property
     def url(self) -> str:
@@ -48,6 +51,20 @@ class ThrowawayPostgres:
 
     def url_for(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def stop(self, mode: str = "fast") -> None:
+        """Shut the server down (`fast`: sessions are terminated, as in a planned outage)."""
+        _run([shutil.which("pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"], self.run_as)
+
+    def start(self) -> None:
+        _run([shutil.which("pg_ctl"), "-D", str(self.data_dir), "-o", self.options, "-l", str(self.log), "-w",
+              "-t", "60", "start"], self.run_as, self.log)  # fmt: skip
+
+    def add_password_login(self, user: str, password: str) -> None:
+        """A role that must give its password over TCP (the rest of the server trusts local logins)."""
+        hba = self.data_dir / "pg_hba.conf"
+        hba.write_text(f"host all {user} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        _run([shutil.which("pg_ctl"), "-D", str(self.data_dir), "reload"], self.run_as)
 
 
 def _free_port() -> int:
@@ -92,7 +109,7 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
                 _run(
                     [pg_ctl, "-D", str(data_dir), "-o", options, "-l", str(log), "-w", "-t", "60", "start"], run_as, log
                 )
-                server = ThrowawayPostgres(port, data_dir, socket_dir, run_as)
+                server = ThrowawayPostgres(port, data_dir, socket_dir, run_as, options, log)
                 break
             except PostgresUnavailable:
                 if attempt == 4:
@@ -100,7 +117,7 @@ def throwaway_postgres() -> Iterator[ThrowawayPostgres]:
                 time.sleep(0.5)
         yield server
     finally:
-        if server is not None:
+        if server is not None and (data_dir / "postmaster.pid").exists():
             with contextlib.suppress(PostgresUnavailable):
                 _run([pg_ctl, "-D", str(data_dir), "-m", "immediate", "-w", "stop"], run_as)
         shutil.rmtree(base, ignore_errors=True)

@@ -2,15 +2,20 @@
 
 A value that is present but cannot become its column's type (text in an integer column, an
 impossible date, a naive timestamp where the contract wants a time zone, bytes that are not
-UTF-8) is set to null in the typed frame and reported with its row; the row goes to quarantine.
+UTF-8, NaN or ±Infinity in a numeric, a number with more digits or decimals than its column
+holds, ±infinity or a year beyond 9999 in a date or timestamp) is set to null in the typed frame
+and reported with its row; the row goes to quarantine. Numbers load exactly or not at all: a
+value is never rounded to fit its column.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 import polars as pl
 
 from neuroerp.contract import ColumnType, Table
-from neuroerp.ingest.readers import INVALID_UTF8
+from neuroerp.ingest.readers import INVALID_UTF8, TEMPORAL_RANGE, UNLOADABLE
 
 ROW = "__row"  # position of a row in its batch
 TRUE_TEXT = {"1": True, "0": False, "true": True, "false": False, "t": True, "f": False}
@@ -32,9 +37,13 @@ def _from_text(col: pl.Expr, type_: ColumnType) -> tuple[pl.Expr, pl.Expr | None
         case ColumnType.INT | ColumnType.BIGINT:
             return col.str.strip_chars().cast(type_.polars_type, strict=False), None
         case ColumnType.MONEY | ColumnType.QUANTITY | ColumnType.PERCENT:
-            # SQLite keeps numerics as REAL: read the float, round to the contract's scale
-            _, scale = type_.numeric_precision
-            return col.cast(pl.Float64, strict=False).round(scale).cast(type_.polars_type, strict=False), None
+            # exact: plain decimal notation with at most the column's digits and decimals (trailing
+            # zeros aside); SQLite prints its REALs with 15 significant digits, enough for numeric(14,s)
+            precision, scale = type_.numeric_precision
+            text = col.str.strip_chars()
+            plain = rf"^[+-]?0*\d{{0,{precision - scale}}}(\.\d{{0,{scale}}}0*)?$"
+            fits = text.str.contains(plain) & text.str.contains(r"\d")
+            return pl.when(fits).then(text.cast(type_.polars_type, strict=False)), None
         case ColumnType.TIMESTAMPTZ:
             iso = _iso(col)
             zoned = iso.str.to_datetime(TS_WITH_ZONE, strict=False, time_unit="us", time_zone="UTC")
@@ -62,6 +71,45 @@ def _from_typed(col: pl.Expr, type_: ColumnType, dtype: pl.DataType) -> pl.Expr:
     return col.cast(type_.polars_type, strict=False)
 
 
+def numeric_problem(text: str, precision: int, scale: int) -> str:
+    """Why a number cannot be a numeric(precision, scale): worded from its exact value."""
+    label = f"numeric({precision},{scale})"
+    shown = text.strip()[:60]
+    try:
+        value = Decimal(text.strip())
+    except InvalidOperation:
+        return f"{shown} is not a valid {label}"
+    if value.is_nan():
+        return f"{shown} is not a number"
+    if value.is_infinite():
+        return f"{shown} is not a finite number"
+    sign, digits, exponent = value.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    if not significant:
+        return f"{shown} is not a valid {label}"
+    exponent += len(digits) - len(significant)  # value = significant * 10**exponent
+    whole_digits = len(significant) + exponent
+    if whole_digits > precision - scale:
+        return f"{shown} is out of range for {label} (at most {precision - scale} digits before the point)"
+    if -exponent > scale:
+        return f"{shown} has more decimal places than {label} holds ({scale})"
+    return f"{shown} is not a valid {label}"
+
+
+def unloadable_problem(text: str, type_: ColumnType) -> str:
+    """Why a value PostgreSQL printed as `text` did not come through the binary path."""
+    if type_.numeric_precision:
+        return numeric_problem(text, *type_.numeric_precision)
+    kind = "date" if type_ is ColumnType.DATE else "timestamp"
+    if text.strip().lower() in ("infinity", "-infinity"):
+        return f"{text} is not a finite {kind}"
+    return f"{text[:60]} is outside the years 1 to 9999"
+
+
+def _reason_of(c, worded) -> pl.Expr:
+    return pl.format(f"{c.name}: {{}}", worded)
+
+
 def parse(spec: Table, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The typed frame (contract dtypes, plus ROW) and the problems found: (ROW, reason).
 
@@ -69,6 +117,8 @@ def parse(spec: Table, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]
     than the conversion itself.
     """
     typed_exprs, failed_exprs, reason_exprs = [pl.int_range(pl.len(), dtype=pl.UInt32).alias(ROW)], [], []
+    # PostgreSQL: values the binary path could not carry, as text (null for clean rows and batches)
+    flagged = UNLOADABLE in frame.columns and frame[UNLOADABLE].null_count() < frame.height
     for c in spec.columns:
         source = pl.col(c.name)
         dtype = frame.schema[c.name]
@@ -96,6 +146,15 @@ def parse(spec: Table, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]
                 .otherwise(reason)
             )
             failed = failed | odd
+        if c.type.numeric_precision and dtype == pl.String:
+            precision, scale = c.type.numeric_precision
+            worded = source.map_elements(lambda t, p=precision, s=scale: numeric_problem(t, p, s), pl.String)
+            reason = pl.when(failed).then(_reason_of(c, worded)).otherwise(reason)
+        if flagged and (c.type.numeric_precision or c.type in TEMPORAL_RANGE):
+            original = pl.col(UNLOADABLE).str.json_path_match(f"$.{c.name}")
+            worded = original.map_elements(lambda t, kind=c.type: unloadable_problem(t, kind), pl.String)
+            reason = pl.when(original.is_not_null()).then(_reason_of(c, worded)).otherwise(reason)
+            failed = failed | original.is_not_null()
         typed_exprs.append(typed.alias(c.name))
         if bad_text is not None:
             failed = failed | bad_text

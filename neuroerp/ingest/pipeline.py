@@ -7,26 +7,33 @@ Modes:
   arrived?) and keys the source has that the warehouse lacks (a row that committed behind the
   window). A key-only reconciliation also finds hard deletes.
 Every row read ends up exactly once either in raw or in quarantine; the run record says so.
+
+A connection to the source that fails or drops while a table is read is retried with backoff
+(`IngestOptions.retry`): the table's read starts over, nothing of the failed attempt is kept. When
+the retries are spent the run fails with one `SourceUnavailable` that says which source and what
+to check.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from queue import Queue
 
 import duckdb
 import polars as pl
 
 from neuroerp.contract import ColumnType, Table, TableKind
 from neuroerp.ingest.parsing import ROW, parse
-from neuroerp.ingest.readers import Selection, SourceReader
-from neuroerp.ingest.store import IngestStore
+from neuroerp.ingest.readers import UNLOADABLE, Selection, SourceReader, UnloadableValues
+from neuroerp.ingest.store import MAX_QUARANTINED_VALUE, IngestStore
 from neuroerp.ingest.types import key_text_expr
 from neuroerp.ingest.validation import find_problems, table_schema
+from neuroerp.source.connection import RetryPolicy, with_source_retries
 from neuroerp.warehouse import scalar
 
 
@@ -38,6 +45,7 @@ class IngestOptions:
     reconcile: bool = True  # compare keys to find hard deletes and rows behind the window
     full_refresh: bool = False
     stage_on_disk_rows: int = 500_000  # a full read of a larger table stages on disk, not in memory
+    retry: RetryPolicy = RetryPolicy()  # when the source connection fails or drops
 
 
 @dataclass
@@ -64,6 +72,7 @@ def ingest_table(
     spec: Table,
     options: IngestOptions = IngestOptions(),
     now: dt.datetime | None = None,
+    on_retry: Callable[[str], None] | None = None,
 ) -> IngestStats:
     started = time.perf_counter()
     started_at = dt.datetime.now(dt.UTC)
@@ -76,34 +85,46 @@ def ingest_table(
     full = options.full_refresh or not state.loaded or spec.kind is TableKind.SNAPSHOT or state.watermark is None
     mode = "full" if full else "incremental"
     schema = table_schema(spec, now)
-    watermark = None if spec.kind is TableKind.SNAPSHOT else state.watermark
-    rows_read = 0
 
-    with reader.connect() as source:
-        # a full read of a large table stages on disk; anything else in memory
-        large = full and scalar(conn, f"SELECT count(*) FROM raw.{spec.name}") > options.stage_on_disk_rows
-        store.start(first_load=not state.loaded, large_read=large)
+    def read(guarded: bool) -> tuple[int, dt.datetime | int | None, object, dict[str, int]]:
+        watermark = None if spec.kind is TableKind.SNAPSHOT else state.watermark
+        rows_read = 0
+        with reader.connect() as source:
+            # a full read of a large table stages on disk; anything else in memory
+            large = full and scalar(conn, f"SELECT count(*) FROM raw.{spec.name}") > options.stage_on_disk_rows
+            store.start(first_load=not state.loaded, large_read=large)
+            try:
+                selection = Selection(full=True)
+                if not full:
+                    refetch = store.quarantined_keys()
+                    if options.reconcile:
+                        behind = store.reconcile(reader.keys(source, spec))
+                        refetch = pl.concat([refetch, behind]).unique()
+                    selection = _incremental(spec, state.watermark, options, refetch)
+                with _prefetched(reader.batches(source, spec, selection, options.batch_rows, guarded)) as frames:
+                    for frame in frames:
+                        rows_read += frame.height
+                        ok, bad = _split(spec, schema, frame)
+                        store.add(ok, bad)
+                        watermark = _advance(spec, watermark, ok, now)  # bad rows are read again anyway
+                store.screen()
+                if full and state.loaded:
+                    store.mark_unseen_deleted()
+                applied = store.apply(mode, started_at, watermark, rows_read)
+                reasons = store.quarantine_reasons() if applied.rows_quarantined else {}
+            finally:
+                store.drop_scratch()
+        return rows_read, watermark, applied, reasons
+
+    def attempt() -> tuple[int, dt.datetime | int | None, object, dict[str, int]]:
+        # the fast read for clean tables; guarded where rows wait in quarantine (they come back each
+        # run) or once the fast read met a value it cannot carry
         try:
-            selection = Selection(full=True)
-            if not full:
-                refetch = store.quarantined_keys()
-                if options.reconcile:
-                    behind = store.reconcile(reader.keys(source, spec))
-                    refetch = pl.concat([refetch, behind]).unique()
-                selection = _incremental(spec, state.watermark, options, refetch)
-            for frame in _prefetched(reader.batches(source, spec, selection, options.batch_rows)):
-                rows_read += frame.height
-                ok, bad = _split(spec, schema, frame)
-                store.add(ok, bad)
-                watermark = _advance(spec, watermark, ok, now)  # bad rows are read again anyway
-            store.screen()
-            if full and state.loaded:
-                store.mark_unseen_deleted()
-            applied = store.apply(mode, started_at, watermark, rows_read)
-            reasons = store.quarantine_reasons() if applied.rows_quarantined else {}
-        finally:
-            store.drop_scratch()
+            return read(guarded=store.has_quarantined())
+        except UnloadableValues:
+            return read(guarded=True)
 
+    rows_read, watermark, applied, reasons = with_source_retries(reader.url, attempt, options.retry, on_retry)
     return IngestStats(
         table=spec.name,
         mode=mode,
@@ -124,42 +145,92 @@ def _split(spec: Table, schema, frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.D
     problems = _merge_problems(problems, find_problems(schema, spec, typed))
     if problems.height == 0:
         return typed.drop(ROW), None
-    bad_rows = problems.group_by(ROW).agg(reasons=pl.col("reason").str.join("; "))
+    bad_rows = problems.group_by(ROW).agg(reasons=pl.col("reason").str.join("; ")).sort(ROW)
     ok = typed.join(bad_rows, on=ROW, how="anti").drop(ROW)
-    bad = (
-        frame.with_row_index(ROW)
-        .join(bad_rows, on=ROW, how="inner")
-        .select(
-            source_pk=key_text_expr(spec),
-            reasons="reasons",
-            row_json=pl.struct(spec.column_names).struct.json_encode(),
-        )
+    positions = bad_rows[ROW]
+    read = frame[positions]
+    shown = _as_read(spec, read, typed[positions])
+    bad = pl.DataFrame(
+        {
+            "source_pk": read.select(key_text_expr(spec)).to_series(),
+            "reasons": bad_rows["reasons"],
+            "row_json": shown.select(
+                pl.struct(_capped(pl.col(n)).alias(n) for n in shown.columns).struct.json_encode()
+            ).to_series(),
+            "row_json_full": shown.select(pl.struct(pl.all()).struct.json_encode()).to_series(),
+        }
     )
     return ok, bad
+
+
+def _as_read(spec: Table, read: pl.DataFrame, typed: pl.DataFrame) -> pl.DataFrame:
+    """Every value of the rows as text, as the source holds it: what was read where it was text,
+    the exact decimal where the driver handed over a scaled integer, and PostgreSQL's own text
+    where the binary path could not carry the value (NaN, infinity)."""
+    columns = {}
+    for c in spec.columns:
+        if read.schema[c.name] == pl.String:
+            value = read[c.name]
+        elif c.type.numeric_precision:
+            value = typed[c.name].cast(pl.String)
+        else:
+            value = read[c.name].cast(pl.String)
+        if UNLOADABLE in read.columns:
+            original = read[UNLOADABLE].str.json_path_match(f"$.{c.name}")
+            value = original.fill_null(value)
+        columns[c.name] = value
+    return pl.DataFrame(columns, schema={c.name: pl.String for c in spec.columns})
+
+
+def _capped(value: pl.Expr) -> pl.Expr:
+    length = value.str.len_chars()
+    cut = pl.format("{}… [cut: {} characters in all]", value.str.slice(0, MAX_QUARANTINED_VALUE), length)
+    return pl.when(length > MAX_QUARANTINED_VALUE).then(cut).otherwise(value)
 
 
 _DONE = object()
 
 
-def _prefetched(batches: Iterator[pl.DataFrame], depth: int = 2) -> Iterator[pl.DataFrame]:
-    """Read the next batches in a thread while this one is processed (the drivers release the GIL)."""
-    queue: Queue = Queue(maxsize=depth)
+@contextlib.contextmanager
+def _prefetched(batches: Iterator[pl.DataFrame], depth: int = 2) -> Iterator[Iterator[pl.DataFrame]]:
+    """Read the next batches in a thread while this one is processed (the drivers release the GIL).
+
+    When the block ends early (an error while processing), the reader thread is told to stop and
+    waited for, so the source connection is never closed under a running read.
+    """
+    handover: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
 
     def produce() -> None:
         try:
             for batch in batches:
-                queue.put(batch)
-            queue.put(_DONE)
+                if stop.is_set():
+                    return
+                handover.put(batch)
+            handover.put(_DONE)
         except BaseException as exc:  # handed to the consumer, raised there
-            queue.put(exc)
+            handover.put(exc)
+        finally:
+            close = getattr(batches, "close", None)
+            if close:
+                close()
+
+    def consume() -> Iterator[pl.DataFrame]:
+        while (item := handover.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
 
     thread = threading.Thread(target=produce, name="ingest-reader", daemon=True)
     thread.start()
-    while (item := queue.get()) is not _DONE:
-        if isinstance(item, BaseException):
-            raise item
-        yield item
-    thread.join()
+    try:
+        yield consume()
+    finally:
+        stop.set()
+        while thread.is_alive():  # let a producer blocked on a full queue see the stop
+            with contextlib.suppress(queue.Empty):
+                handover.get_nowait()
+            thread.join(0.05)
 
 
 def _incremental(

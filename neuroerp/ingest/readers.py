@@ -6,6 +6,23 @@ exact scaled int8 (turned into DECIMAL later, never a float), jsonb and uuid as 
 as UTC instants. SQLite goes through the sqlite3 module and yields every
 value as text, because SQLite's types are only suggestions: parsing (and its failures) happens in
 one place, `neuroerp.ingest.parsing`.
+
+PostgreSQL stores values the binary path cannot carry: `NaN` in any numeric (and `Infinity`, more
+digits or more decimals where a source declares its numerics wider than the contract), `infinity`
+and years beyond 9999 or before 1 in dates and timestamps. Converting them fails the whole query
+(`cannot convert NaN to bigint`) or wraps around in the driver. Two reads:
+
+- fast (clean data, the usual case): the plain casts, as long as the source declares its numerics
+  as the contract does. A NaN fails the query, an instant or day outside the years 1 to 9999 shows
+  in the batch's min/max (wrapped values land there too): either raises `UnloadableValues`, and
+  the ingest reads the table again, guarded.
+- guarded (a table that has rows in quarantine, a source declaring wider numerics, or after the
+  fast read failed): each numeric cast is guarded (null instead of an error), and every value the
+  binary path cannot carry comes as PostgreSQL prints it in one extra column, `__unloadable` (a
+  JSON object: column -> text; null for clean rows); dates and instants it lists are nulled as soon
+  as a batch arrives. Parsing turns the listed values into the row's quarantine reason.
+
+A database in `SQL_ASCII` may hold text that is not UTF-8: its text columns are checked.
 """
 
 from __future__ import annotations
@@ -13,20 +30,44 @@ from __future__ import annotations
 import abc
 import contextlib
 import datetime as dt
+import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from neuroerp.contract import ColumnType, Table
 from neuroerp.ingest.types import quote
+from neuroerp.source.connection import postgres_conninfo
 from neuroerp.source.database import qualified_name
 
 INVALID_UTF8 = "\x00invalid-utf8:"  # prefix of a text value whose bytes are not UTF-8 (then hex)
 KEYS_TABLE = "neuroerp_refetch_keys"
+UNLOADABLE = "__unloadable"  # PostgreSQL: {column: value as text} of values the binary path cannot carry
+# the instants and days the binary path carries: the years 1 to 9999 (beyond, drivers wrap around)
+TEMPORAL_RANGE = {
+    ColumnType.TIMESTAMPTZ: ("'0001-01-01 00:00:00+00'", "'9999-12-31 23:59:59.999999+00'"),
+    ColumnType.TIMESTAMP: ("'0001-01-01 00:00:00'", "'9999-12-31 23:59:59.999999'"),
+    ColumnType.DATE: ("'0001-01-01'", "'9999-12-31'"),
+}
+_DECLARED_NUMERIC = re.compile(r"^numeric\((\d+),(\d+)\)$")
+_FAST_READ_FAILED = re.compile(r"cannot convert (NaN|infinity) to bigint|bigint out of range", re.I)
+_EPOCH = dt.datetime(1970, 1, 1)
+# the same years as the driver hands them over: microseconds (instants) and days (dates) since 1970
+_FAST_RANGE = {
+    "us": ((dt.datetime(1, 1, 1) - _EPOCH) // dt.timedelta(microseconds=1),
+           (dt.datetime(9999, 12, 31, 23, 59, 59, 999999) - _EPOCH) // dt.timedelta(microseconds=1)),
+    "days": ((dt.date(1, 1, 1) - _EPOCH.date()).days, (dt.date(9999, 12, 31) - _EPOCH.date()).days),
+}  # fmt: skip
+
+
+class UnloadableValues(Exception):
+    """The fast read met a value the binary path cannot carry: read the table again, guarded."""
 
 
 @dataclass(frozen=True)
@@ -83,8 +124,8 @@ class PostgresReader(SourceReader):
     dialect = "postgresql"
 
     def __init__(self, url: str) -> None:
-        parsed = sa.engine.make_url(url)
-        self.uri = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+        self.url = url
+        self.uri = postgres_conninfo(url)
 
     @contextlib.contextmanager
     def connect(self):
@@ -96,21 +137,45 @@ class PostgresReader(SourceReader):
         finally:
             conn.close()
 
-    def select_list(self, spec: Table) -> str:
-        out = []
+    def select_list(self, spec: Table, declared: dict[str, str] | None = None, guarded: bool = True) -> str:
+        """`declared`: the source's own column types (format_type); without them every numeric is
+        checked as if the source declared it wider than the contract. Unguarded (the fast read)
+        only where every numeric is declared as the contract says."""
+        if not guarded and _numerics_as_contract(spec, declared or {}):
+            return ", ".join(_plain(quote(c.name), c.type) for c in spec.columns)
+        out, guards = [], []
         for c in spec.columns:
             name = quote(c.name)
-            if c.type.numeric_precision:
-                # exact and cheap: the value in units of its last digit, as int8 (numeric(14,s) fits);
-                # parsing turns it back into DECIMAL(p,s) without ever passing through a float
-                out.append(f"({name} * 1e{c.type.numeric_precision[1]})::int8 AS {name}")
-            elif c.type in (ColumnType.UUID, ColumnType.JSONB):
-                out.append(f"{name}::text AS {name}")
-            elif c.type is ColumnType.TIMESTAMPTZ:
-                out.append(f"{name} AT TIME ZONE 'UTC' AS {name}")  # naive UTC: no session time zone games
-            else:
-                out.append(name)
+            value, unloadable = _guarded(name, c.type, (declared or {}).get(c.name))
+            out.append(f"{value} AS {name}")
+            if unloadable:
+                guards.append((c.name, name, unloadable))
+        if guards:
+            fields = ", ".join(f"'{col}', CASE WHEN {cond} THEN {name}::text END" for col, name, cond in guards)
+            any_bad = " OR ".join(f"({cond})" for _, _, cond in guards)
+            out.append(f"CASE WHEN {any_bad} THEN json_build_object({fields})::text END AS {UNLOADABLE}")
+        else:
+            out.append(f"NULL::text AS {UNLOADABLE}")
         return ", ".join(out)
+
+    def declared(self, cur, spec: Table) -> tuple[dict[str, str], bool]:
+        """The source's declared column types, and whether its text may be other than UTF-8."""
+        cur.execute(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), current_setting('server_encoding') "
+            f"FROM pg_attribute a WHERE a.attrelid = '{qualified_name(self.dialect, spec)}'::regclass "
+            "AND a.attnum > 0 AND NOT a.attisdropped"
+        )
+        rows = cur.fetchall()
+        encoding = rows[0][2] if rows else "UTF8"
+        return {name: type_ for name, type_, _ in rows}, encoding == "SQL_ASCII"
+
+    def query(
+        self, spec: Table, selection: Selection, declared: dict[str, str] | None = None, guarded: bool = True
+    ) -> str:
+        return (
+            f"SELECT {self.select_list(spec, declared, guarded)} FROM {qualified_name(self.dialect, spec)} "
+            f"WHERE {self._where(spec, selection)}"
+        )
 
     def _since_clause(self, spec: Table, column: str, since: dt.datetime | int) -> str:
         if isinstance(since, int):
@@ -120,25 +185,44 @@ class PostgresReader(SourceReader):
     def _key_as_text(self, spec: Table, column: str) -> str:
         return f"{quote(column)}::text"
 
-    def batches(self, conn, spec: Table, selection: Selection, batch_rows: int) -> Iterator[pl.DataFrame]:
+    def batches(
+        self, conn, spec: Table, selection: Selection, batch_rows: int, guarded: bool = True
+    ) -> Iterator[pl.DataFrame]:
+        """Typed batches; unguarded (`guarded=False`) raises UnloadableValues at the first value
+        the fast read cannot carry."""
         with conn.cursor() as cur:
+            declared, unchecked_text = self.declared(cur, spec)
+            fast = not guarded and _numerics_as_contract(spec, declared)
             self._load_keys(cur, spec, selection)
-            cur.execute(self.query(spec, selection))
-            reader = cur.fetch_record_batch()
-            pending: list[pa.RecordBatch] = []
-            size = 0
-            for batch in reader:
-                pending.append(batch)
-                size += batch.num_rows
-                if size >= batch_rows:
-                    yield self._frame(spec, pending)
-                    pending, size = [], 0
-            if pending:
-                yield self._frame(spec, pending)
+            try:
+                cur.execute(self.query(spec, selection, declared, guarded=not fast))
+                pending: list[pa.RecordBatch] = []
+                size = 0
+                for batch in cur.fetch_record_batch():
+                    pending.append(batch)
+                    size += batch.num_rows
+                    if size >= batch_rows:
+                        yield self._frame(spec, pending, unchecked_text, fast)
+                        pending, size = [], 0
+                if pending:
+                    yield self._frame(spec, pending, unchecked_text, fast)
+            except Exception as exc:
+                if fast and _FAST_READ_FAILED.search(str(exc)):
+                    raise UnloadableValues(str(exc).strip().splitlines()[0]) from exc
+                raise
 
     @staticmethod
-    def _frame(spec: Table, batches: list[pa.RecordBatch]) -> pl.DataFrame:
-        df = pl.from_arrow(pa.Table.from_batches(batches))
+    def _frame(
+        spec: Table, batches: list[pa.RecordBatch], unchecked_text: bool = False, fast: bool = False
+    ) -> pl.DataFrame:
+        data = pa.Table.from_batches(batches)
+        if fast:
+            _check_fast_range(spec, data)
+        else:
+            data = _without_unloadable(spec, data)
+        if unchecked_text:
+            data = _mark_invalid_utf8(data)
+        df = pl.from_arrow(data)
         # timestamptz arrives as naive UTC (see select_list): mark it as UTC
         return df.with_columns(
             pl.col(c.name).dt.replace_time_zone("UTC") for c in spec.columns if c.type is ColumnType.TIMESTAMPTZ
@@ -162,6 +246,7 @@ class SqliteReader(SourceReader):
     dialect = "sqlite"
 
     def __init__(self, url: str) -> None:
+        self.url = url
         self.path = sa.engine.make_url(url).database
 
     @contextlib.contextmanager
@@ -184,7 +269,10 @@ class SqliteReader(SourceReader):
         bound = since.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
         return f"julianday({quote(column)}) >= julianday('{bound}') OR julianday({quote(column)}) IS NULL"
 
-    def batches(self, conn, spec: Table, selection: Selection, batch_rows: int) -> Iterator[pl.DataFrame]:
+    def batches(
+        self, conn, spec: Table, selection: Selection, batch_rows: int, guarded: bool = True
+    ) -> Iterator[pl.DataFrame]:
+        """Every value as text: nothing the driver could fail on (`guarded` has nothing to do)."""
         self._load_keys(conn, spec, selection)
         cur = conn.execute(self.query(spec, selection))
         schema = {c.name: pl.String for c in spec.columns}
@@ -205,6 +293,103 @@ class SqliteReader(SourceReader):
         not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in spec.primary_key)
         rows = conn.execute(f"SELECT {cols} FROM {spec.name} WHERE {not_null}").fetchall()
         return pl.DataFrame(rows, schema={k: pl.String for k in spec.primary_key}, orient="row")
+
+
+def _declared_as_contract(type_: ColumnType, declared: str | None) -> bool:
+    """A numeric declared with at most the contract's digits and decimals: NaN is the one value its
+    cast cannot carry."""
+    precision, scale = type_.numeric_precision
+    found = _DECLARED_NUMERIC.match(declared or "")
+    return bool(found) and int(found[1]) - int(found[2]) <= precision - scale and int(found[2]) <= scale
+
+
+def _numerics_as_contract(spec: Table, declared: dict[str, str]) -> bool:
+    return all(_declared_as_contract(c.type, declared.get(c.name)) for c in spec.columns if c.type.numeric_precision)
+
+
+def _plain(name: str, type_: ColumnType) -> str:
+    """The fast read's expression: exact and cheap, numerics as int8 in units of their last digit
+    (numeric(14,s) fits), turned back into DECIMAL(p,s) by parsing without passing through a float."""
+    if type_.numeric_precision:
+        return f"({name} * 1e{type_.numeric_precision[1]})::int8 AS {name}"
+    if type_ in (ColumnType.UUID, ColumnType.JSONB):
+        return f"{name}::text AS {name}"
+    if type_ is ColumnType.TIMESTAMPTZ:
+        return f"{name} AT TIME ZONE 'UTC' AS {name}"  # naive UTC: no session time zone games
+    return name
+
+
+def _check_fast_range(spec: Table, data: pa.Table) -> None:
+    """A date or instant outside the years 1 to 9999 (wrapped-around infinity among them)."""
+    for c in spec.columns:
+        if c.type not in TEMPORAL_RANGE:
+            continue
+        column = data.column(c.name)
+        as_int = column.cast(pa.int32() if c.type is ColumnType.DATE else pa.int64())
+        lowest, highest = pc.min_max(as_int).values()
+        low, high = _FAST_RANGE["days" if c.type is ColumnType.DATE else "us"]
+        if lowest.is_valid and (lowest.as_py() < low or highest.as_py() > high):
+            raise UnloadableValues(f"{c.name}: a value outside the years 1 to 9999")
+
+
+def _guarded(name: str, type_: ColumnType, declared: str | None) -> tuple[str, str | None]:
+    """The SELECT expression of one column, and the condition under which its value cannot be
+    carried (None: every value can)."""
+    if type_.numeric_precision:
+        precision, scale = type_.numeric_precision
+        if _declared_as_contract(type_, declared):
+            # declared as the contract says (or narrower): NaN is the one value that does not fit
+            return f"(NULLIF({name}, 'NaN') * 1e{scale})::int8", f"{name} = 'NaN'"
+        # declared wider, unconstrained or as another type: also ±Infinity, too many digits or decimals
+        value = f"{name}::numeric"
+        bound = f"{10 ** (precision - scale) - 1}.{'9' * scale}" if scale else str(10**precision - 1)
+        fits = f"{value} BETWEEN -{bound} AND {bound} AND {value} = trunc({value}, {scale})"
+        return f"CASE WHEN {fits} THEN ({value} * 1e{scale})::int8 END", f"NOT ({fits})"
+    if type_ in TEMPORAL_RANGE:
+        # the driver carries such a value without failing (wrapped around): the flag column says which
+        # to null before anything reads them (`_without_unloadable`); no second test per value here
+        low, high = TEMPORAL_RANGE[type_]
+        carried = f"{name} AT TIME ZONE 'UTC'" if type_ is ColumnType.TIMESTAMPTZ else name  # naive UTC
+        return carried, f"NOT ({name} BETWEEN {low} AND {high})"
+    if type_ in (ColumnType.UUID, ColumnType.JSONB):
+        return f"{name}::text", None
+    return name, None
+
+
+def _without_unloadable(spec: Table, data: pa.Table) -> pa.Table:
+    """Null the dates and instants the flag column lists (the driver wrapped them around); clean
+    batches pass untouched."""
+    flags = data.column(UNLOADABLE)
+    if flags.null_count == len(flags):
+        return data
+    listed = [json.loads(f) if f is not None else {} for f in flags.to_pylist()]
+    for c in spec.columns:
+        if c.type not in TEMPORAL_RANGE:
+            continue
+        unloadable = pa.array([row.get(c.name) is not None for row in listed])
+        if not any(unloadable.to_pylist()):
+            continue
+        i = data.schema.get_field_index(c.name)
+        column = data.column(i)
+        data = data.set_column(
+            i, data.schema.field(i), pc.if_else(unloadable, pa.nulls(len(column), column.type), column)
+        )
+    return data
+
+
+def _mark_invalid_utf8(data: pa.Table) -> pa.Table:
+    """Text columns whose bytes are not all UTF-8 (possible in a SQL_ASCII database): mark those values."""
+    for i, field in enumerate(data.schema):
+        if not (pa.types.is_string(field.type) or pa.types.is_large_string(field.type)):
+            continue
+        column = data.column(i)
+        try:
+            column.validate(full=True)
+        except pa.ArrowInvalid:
+            raw = column.cast(pa.large_binary() if pa.types.is_large_string(field.type) else pa.binary())
+            values = [None if v is None else _decode(v) for v in raw.to_pylist()]
+            data = data.set_column(i, field, pa.array(values, field.type))
+    return data
 
 
 def reader_for(url: str) -> SourceReader:

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from neuroerp.contract import Table, table
+from neuroerp.contract import ColumnType, Table, table
 from neuroerp.ingest.types import key_text_sql, quote, raw_table, raw_table_ddl
 from neuroerp.warehouse import fetch_frame, scalar, transaction
 
 QUARANTINE = "quarantine.rejected_rows"
+MAX_QUARANTINED_VALUE = 65_536  # characters of one value kept in row_json (longer ones are cut)
 WRITES = (QUARANTINE, "ops.ingest_state", "ops.ingest_runs")  # besides raw.<table>
 DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
@@ -38,8 +39,12 @@ DDL = [
         row_json VARCHAR NOT NULL,
         first_seen_at TIMESTAMPTZ NOT NULL,
         last_seen_at TIMESTAMPTZ NOT NULL,
-        row_hash VARCHAR NOT NULL
+        row_hash VARCHAR NOT NULL,
+        row_length BIGINT
     )""",
+    # row_json keeps at most MAX_QUARANTINED_VALUE characters of each value; row_hash (md5) and
+    # row_length (characters) are of the whole row as read
+    f"ALTER TABLE {QUARANTINE} ADD COLUMN IF NOT EXISTS row_length BIGINT",
     """CREATE TABLE IF NOT EXISTS ops.ingest_state (
         table_name VARCHAR PRIMARY KEY,
         watermark VARCHAR,
@@ -109,6 +114,10 @@ class IngestStore:
             return State(loaded=False, watermark=None)
         return State(loaded=True, watermark=_parse_watermark(rows[0][0]))
 
+    def has_quarantined(self) -> bool:
+        """Whether rows of this table wait in quarantine."""
+        return bool(scalar(self.conn, f"SELECT count(*) FROM {QUARANTINE} WHERE source_table = ?", [self.spec.name]))
+
     def quarantined_keys(self) -> pl.DataFrame:
         """Keys of quarantined rows (those with a key), as key columns of text."""
         return self._key_columns(
@@ -140,7 +149,7 @@ class IngestStore:
             self.target = self.scratch("ok")
         c.execute(
             f"CREATE OR REPLACE TEMP TABLE {self.scratch('bad')} "
-            "(source_pk VARCHAR, row_hash VARCHAR, reasons VARCHAR, row_json VARCHAR)"
+            "(source_pk VARCHAR, row_hash VARCHAR, reasons VARCHAR, row_json VARCHAR, row_length BIGINT)"
         )
         c.execute(f"CREATE OR REPLACE TEMP TABLE {self.scratch('deleted')} (source_pk VARCHAR)")
 
@@ -170,7 +179,8 @@ class IngestStore:
         )
 
     def add(self, ok: pl.DataFrame, bad: pl.DataFrame | None) -> None:
-        """ok: typed contract columns (DuckDB casts uuid and json on insert); bad: source_pk, reasons, row_json."""
+        """ok: typed contract columns (DuckDB casts uuid and json on insert); bad: source_pk, reasons,
+        row_json (values cut to MAX_QUARANTINED_VALUE) and row_json_full (hashed and measured here)."""
         if ok.height:
             self.conn.register("batch_ok", ok.to_arrow())
             self.conn.execute(f"INSERT INTO {self.target} BY NAME SELECT * FROM batch_ok")
@@ -178,7 +188,8 @@ class IngestStore:
         if bad is not None and bad.height:
             self.conn.register("batch_bad", bad.to_arrow())
             self.conn.execute(
-                f"INSERT INTO {self.scratch('bad')} SELECT source_pk, md5(row_json), reasons, row_json FROM batch_bad"
+                f"INSERT INTO {self.scratch('bad')} SELECT source_pk, md5(row_json_full), reasons, row_json, "
+                "length(row_json_full) FROM batch_bad"
             )
             self.conn.unregister("batch_bad")
 
@@ -231,8 +242,10 @@ class IngestStore:
         if scalar(self.conn, f"SELECT count(*) FROM {moving}") == 0:
             return
         cols = ", ".join(quote(c) for c in self.spec.column_names)
+        capped = ", ".join(f"{quote(c.name)} := {_capped_sql(c.name, c.type)}" for c in self.spec.columns)
         self.conn.execute(
-            f"INSERT INTO {self.scratch('bad')} SELECT {key_text_sql(self.spec, 'm')}, md5(j), m.reasons, j "
+            f"INSERT INTO {self.scratch('bad')} SELECT {key_text_sql(self.spec, 'm')}, md5(j), m.reasons, "
+            f"to_json(struct_pack({capped}))::VARCHAR, length(j) "
             f"FROM (SELECT *, to_json(struct_pack({cols}))::VARCHAR AS j FROM {moving}) m"
         )
         self.conn.execute(
@@ -321,15 +334,26 @@ class IngestStore:
             [name],
         )
         c.execute(
-            f"UPDATE {QUARANTINE} q SET reasons = b.reasons, last_seen_at = ? FROM {bad} b "
-            f"WHERE q.source_table = ? AND {match}",
+            f"UPDATE {QUARANTINE} q SET reasons = b.reasons, last_seen_at = ?, row_json = b.row_json, "
+            f"row_length = b.row_length FROM {bad} b WHERE q.source_table = ? AND {match}",
             [now, name],
         )
         c.execute(
-            f"INSERT INTO {QUARANTINE} SELECT ?, b.source_pk, b.reasons, b.row_json, ?, ?, b.row_hash FROM {bad} b "
+            f"INSERT INTO {QUARANTINE} (source_table, source_pk, reasons, row_json, first_seen_at, last_seen_at, "
+            f"row_hash, row_length) SELECT ?, b.source_pk, b.reasons, b.row_json, ?, ?, b.row_hash, b.row_length "
+            f"FROM {bad} b "
             f"WHERE NOT EXISTS (SELECT 1 FROM {QUARANTINE} q WHERE q.source_table = ? AND {match})",
             [name, now, now, name],
         )
+
+
+def _capped_sql(column: str, type_: ColumnType) -> str:
+    """The value for row_json: text and JSON cut to MAX_QUARANTINED_VALUE characters."""
+    if type_ not in (ColumnType.TEXT, ColumnType.JSON_TEXT, ColumnType.JSONB):
+        return f"m.{quote(column)}"
+    text = f"CAST(m.{quote(column)} AS VARCHAR)"
+    cut = f"to_json(left({text}, {MAX_QUARANTINED_VALUE}) || '… [cut: ' || length({text}) || ' characters in all]')"
+    return f"CASE WHEN length({text}) > {MAX_QUARANTINED_VALUE} THEN {cut} ELSE to_json(m.{quote(column)}) END"
 
 
 def _format_watermark(value: dt.datetime | int | None) -> str | None:

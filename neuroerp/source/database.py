@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from neuroerp.contract import DOMAINS, TABLES, Table
+from neuroerp.source.connection import CONNECT_TIMEOUT_S
 from neuroerp.source.schema import SQLITE_SCHEMA_MAP, build_metadata
 
 
@@ -30,7 +31,9 @@ def create_source_engine(url: str) -> sa.Engine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url)
         return engine.execution_options(schema_translate_map=SQLITE_SCHEMA_MAP)
-    return sa.create_engine(url, pool_pre_ping=True)
+    # a host that drops packets fails after the timeout instead of hanging the run
+    timeout = {} if "connect_timeout" in sa.engine.make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_S}
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=timeout)
 
 
 def qualified_name(dialect: str, spec: Table) -> str:
