@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -107,7 +107,8 @@ def _tenant_filter(tenant: str | None) -> str | None:
 
 
 class Searcher:
-    """Searches the index under `vectors_dir`; keeps tables, model and cache open between queries."""
+    """Searches the index under `vectors_dir`; keeps tables, model and cache open between queries.
+    One search at a time per Searcher (threads: one Searcher each)."""
 
     def __init__(
         self, vectors_dir: Path, cache: QueryCache | None = None, rrf_k: int = RRF_K, candidates: int = CANDIDATES,
@@ -120,7 +121,11 @@ class Searcher:
         self.weights = weights  # (meaning, words, all words) in the fusion
         self._tables: dict[str, object] = {}
         self._embedders: dict[str, Embedder] = {}
+        self._table_models: dict[tuple[str, int], str | None] = {}
         self._state: str | None = None
+        self._last_texts: dict[tuple[str, str], str] = {}
+        # LanceDB and torch release the GIL: the query's embedding runs beside the text searches
+        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="search")
 
     # ------------------------------------------------------------------------------ tables
 
@@ -142,8 +147,11 @@ class Searcher:
 
     def _embedder_for(self, table) -> Embedder:
         """The model that built the table: queries must live in the same vector space."""
-        first = table.search().select(["model"]).limit(1).to_list()
-        model_id = first[0]["model"] if first else None
+        key = (table.name, table.version)
+        if key not in self._table_models:
+            first = table.search().select(["model"]).limit(1).to_arrow().column("model").to_pylist()
+            self._table_models[key] = first[0] if first else None
+        model_id = self._table_models[key]
         embedder = self._embedders.get(model_id)
         if embedder is None:
             embedder = load_embedder(index.model_spec_of(table) or DEFAULT_MODEL)
@@ -216,45 +224,43 @@ class Searcher:
         words = query.split()
         truncated = len(words) > MAX_TEXT_WORDS
         text_query = " ".join(words[:MAX_TEXT_WORDS])
-        exact, text, every = [], [], []
-        if {"hybrid", "text"} & set(modes):
-            exact = self._exact_numbers(words, scope, where)
-            text = self._text_ranking(full_text_query(text_query), scope, where)
-            every = self._text_ranking(full_text_query(text_query, every_word=True), scope, where)
+        wanted = set(modes)
+        embedded = self._pool.submit(self._embed, query, scope) if wanted & {"hybrid", "vector"} else None
+        exact = text = every = None
+        if wanted & {"hybrid", "text"}:
+            exact = self._pool.submit(self._exact_numbers, words, scope, where)
+            text = self._pool.submit(self._text_ranking, full_text_query(text_query), scope, where)
+            every = self._pool.submit(self._text_ranking, full_text_query(text_query, every_word=True), scope, where)
+        exact, text, every = (f.result() if f else [] for f in (exact, text, every))
+        vectors = embedded.result() if embedded else {}
+        plain = self._pool.submit(self._vector_ranking, vectors, scope, where) if "vector" in wanted else None
         by_mode = {}
-        if "vector" in modes:  # the meaning alone: the query's own vector
-            by_mode["vector"] = self._fuse([], self._vector_ranking(query, scope, where, []), [], [])
-        if "text" in modes:
+        if "hybrid" in wanted:
+            moved = _feedback(vectors, text[:FEEDBACK_HITS])
+            by_mode["hybrid"] = self._fuse(exact, self._vector_ranking(moved, scope, where), text, every)
+        if plain is not None:  # the meaning alone: the query's own vector
+            by_mode["vector"] = self._fuse([], plain.result(), [], [])
+        if "text" in wanted:
             by_mode["text"] = self._fuse(exact, [], text, every)
-        if "hybrid" in modes:
-            vector = self._vector_ranking(query, scope, where, text[:FEEDBACK_HITS])
-            by_mode["hybrid"] = self._fuse(exact, vector, text, every)
         return by_mode, truncated, scope, text_query
 
-    def _query_vectors(self, query: str, scope: dict, feedback: list[dict]) -> dict[str, np.ndarray]:
-        """The query's vector per model of the tables searched; moved towards the feedback hits."""
+    def _embed(self, query: str, scope: dict) -> dict[str, np.ndarray]:
+        """The query's vector per model of the tables searched."""
         vectors: dict[str, np.ndarray] = {}
         for table in scope.values():
             embedder = self._embedder_for(table)
-            if embedder.model_id in vectors:
-                continue
-            vector = embedder.encode([query])[0]
-            near = [np.asarray(r["vector"], dtype=np.float32) for r in feedback if r["model"] == embedder.model_id]
-            if near:
-                vector = vector + FEEDBACK_WEIGHT * np.mean(near, axis=0)
-                vector = vector / np.linalg.norm(vector)
-            vectors[embedder.model_id] = vector
+            if embedder.model_id not in vectors:
+                vectors[embedder.model_id] = embedder.encode([query])[0]
         return vectors
 
-    def _vector_ranking(self, query: str, scope: dict, where: str | None, feedback: list[dict]) -> list[dict]:
-        vectors = self._query_vectors(query, scope, feedback)
+    def _vector_ranking(self, vectors: dict[str, np.ndarray], scope: dict, where: str | None) -> list[dict]:
         rows: list[dict] = []
         for table in scope.values():
-            vector = vectors[self._embedder_for(table).model_id]
-            search = table.search(vector, vector_column_name="vector").distance_type("cosine")
+            search = table.search(vectors[self._embedder_for(table).model_id], vector_column_name="vector")
+            search = search.distance_type("cosine")
             if where:
                 search = search.where(where, prefilter=True)
-            rows += search.select([*SHOWN, "_distance"]).limit(self.candidates).to_list()
+            rows += _rows(search.select([*SHOWN, "_distance"]).limit(self.candidates).to_arrow())
         rows.sort(key=lambda r: r["_distance"])
         return rows[: self.candidates]
 
@@ -264,7 +270,8 @@ class Searcher:
             search = table.search(fts, query_type="fts")
             if where:
                 search = search.where(where, prefilter=True)
-            rows += search.select([*SHOWN, "model", "vector", "_score"]).limit(self.candidates).to_list()
+            found = search.select([*SHOWN, "text", "model", "vector", "_score"]).limit(self.candidates).to_arrow()
+            rows += _rows(found, vectors="vector")
         rows.sort(key=lambda r: -r["_score"])
         return rows[: self.candidates]
 
@@ -276,16 +283,19 @@ class Searcher:
         condition = f"number IN ({index.quote(sorted(numbers))})" + (f" AND {where}" if where else "")
         rows: list[dict] = []
         for table in scope.values():
-            rows += table.search().where(condition).select(SHOWN).limit(MAX_LIMIT).to_list()
+            rows += _rows(table.search().where(condition).select([*SHOWN, "text"]).limit(MAX_LIMIT).to_arrow())
         return sorted(rows, key=lambda r: (r["number"], r["kind"], r["tenant_id"], r["id"]))
 
     def _fuse(self, exact: list[dict], vector: list[dict], text: list[dict], every: list[dict]) -> list[Hit]:
         hits: dict[tuple[str, str], Hit] = {}
+        texts = self._last_texts = {}
 
         def hit_for(row: dict) -> Hit:
             key = (row["kind"], row["id"])
             if key not in hits:
                 hits[key] = Hit(**{c: row[c] for c in SHOWN})
+            if "text" in row:
+                texts[key] = row["text"]
             return hits[key]
 
         for row in exact:
@@ -307,32 +317,40 @@ class Searcher:
 
     def _explain(self, hits: list[Hit], query: str, scope: dict) -> None:
         """The query's words (as the word index reads them) that each hit's text contains."""
-        texted = [h for h in hits if h.text_rank is not None]
+        texted = [h for h in hits if h.text_rank is not None or h.exact]
         if not texted:
             return
         by_kind = {KIND_OF_TABLE[n]: t for n, t in scope.items()}
-        wanted = {}
-        for kind in {h.kind for h in texted}:
-            table = by_kind[kind]
-            wanted[kind] = [t.text for t in table.tokenize(query, index_name=index.TEXT_INDEX)]
-        texts = _texts(by_kind, texted)
+        wanted = {
+            kind: [t.text for t in by_kind[kind].tokenize(query, index_name=index.TEXT_INDEX)]
+            for kind in {h.kind for h in texted}
+        }
         for hit in texted:
-            table = by_kind[hit.kind]
-            have = {t.text for t in table.tokenize(texts[(hit.kind, hit.id)], index_name=index.TEXT_INDEX)}
+            text = self._last_texts.get((hit.kind, hit.id), "")
+            have = {t.text for t in by_kind[hit.kind].tokenize(text, index_name=index.TEXT_INDEX)} if text else set()
             hit.matched = list(dict.fromkeys(w for w in wanted[hit.kind] if w in have))
 
 
-def _texts(by_kind: dict, hits: Iterable[Hit]) -> dict[tuple[str, str], str]:
-    out = {}
-    for kind, table in by_kind.items():
-        ids = [h.id for h in hits if h.kind == kind]
-        if not ids:
-            continue
-        rows = table.search().where(f"id IN ({index.quote(ids)})").select(["id", "text"]).limit(len(ids)).to_arrow()
-        out |= {
-            (kind, i): t for i, t in zip(rows.column("id").to_pylist(), rows.column("text").to_pylist(), strict=True)
-        }
-    return out
+def _rows(found: pa.Table, vectors: str | None = None) -> list[dict]:
+    """Arrow rows as dicts; a vector column as numpy arrays (not Python lists of floats)."""
+    rows = found.select([c for c in found.column_names if c != vectors]).to_pylist()
+    if vectors and found.num_rows:
+        matrix = found.column(vectors).combine_chunks().flatten().to_numpy().reshape(found.num_rows, -1)
+        for row, vector in zip(rows, matrix, strict=True):
+            row[vectors] = vector
+    return rows
+
+
+def _feedback(vectors: dict[str, np.ndarray], hits: list[dict]) -> dict[str, np.ndarray]:
+    """Each model's query vector moved towards the vectors of the best full-text hits (Rocchio)."""
+    moved = {}
+    for model_id, vector in vectors.items():
+        near = [r["vector"] for r in hits if r["model"] == model_id]
+        if near:
+            vector = vector + FEEDBACK_WEIGHT * np.mean(near, axis=0)
+            vector = vector / np.linalg.norm(vector)
+        moved[model_id] = vector
+    return moved
 
 
 def fuzziness(word: str) -> int:
