@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import statistics
 import tempfile
 import time
@@ -210,6 +211,7 @@ def main() -> None:
     parser.add_argument("--latency-rows", type=int, default=100_000)
     parser.add_argument("--embed-all", action="store_true", help="embed every row of the latency index")
     args = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as tmp:
         rows = backfill(Path(tmp) / "backfill", args.backfill_rows)
         _print("Backfill and incremental sync (target: >= 90 % of raw encode; <= 1.5 % embedded after a 1 % change)",
@@ -217,6 +219,7 @@ def main() -> None:
         lat = latency(Path(tmp) / "latency", args.latency_rows, args.embed_all)
         _print("Search latency (target: p95 <= 30 ms warm, <= 1 ms cached)",
                ["what", "rows", "p50 ms", "p95 ms"], lat)  # fmt: skip
+    print(f"\nload average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

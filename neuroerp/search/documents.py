@@ -92,7 +92,9 @@ where not exists (select 1 from staging.gdpr_requests as g where g.customer_id =
 """
 
 # the columns of an index row besides the vector (see neuroerp.search.index)
-ROW_COLUMNS = ("id", "tenant_id", "kind", "number", "name", "category", "place", "active", "text", "content_hash")
+ROW_COLUMNS = (
+    "id", "tenant_id", "kind", "number", "name", "category", "place", "active", "text", "grams", "content_hash",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,15 @@ def customer_text(row: dict) -> str:
     return _join(parts)
 
 
+def article_grams(row: dict) -> str:
+    """What the n-gram index reads: the text (its numbers too: partial numbers are found)."""
+    return article_text(row)
+
+
+def customer_grams(row: dict) -> str:
+    return customer_text(row)
+
+
 def content_hash(row: dict) -> str:
     """What decides whether a row is embedded again: everything the index stores of it but the vector."""
     stored = [row[c] for c in ROW_COLUMNS if c != "content_hash"]
@@ -197,6 +208,7 @@ def read_articles(conn: duckdb.DuckDBPyConnection) -> Documents:
         place=pl.lit(None, dtype=pl.String),
         active=pl.col("is_active").fill_null(True),
         text=pl.Series([article_text(r) for r in rows], dtype=pl.String),
+        grams=pl.Series([article_grams(r) for r in rows], dtype=pl.String),
     )
     return _finish(ARTICLES, frame)
 
@@ -233,6 +245,7 @@ def read_customers(conn: duckdb.DuckDBPyConnection) -> Documents:
         place=pl.col("city"),
         active=pl.lit(True),
         text=pl.Series([customer_text(r) for r in rows], dtype=pl.String),
+        grams=pl.Series([customer_grams(r) for r in rows], dtype=pl.String),
     )
     return _finish(CUSTOMERS, frame, withheld)
 

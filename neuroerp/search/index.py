@@ -28,14 +28,15 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-from lancedb.index import FTS, BTree
+from lancedb.index import FTS, BTree, IvfHnswSq
 
 from neuroerp.search.config import CUSTOMERS, TABLES
 from neuroerp.search.documents import ROW_COLUMNS, Documents
 from neuroerp.search.embedding import Embedder
 
 PERSONAL = frozenset({CUSTOMERS})  # tables whose forgotten rows must leave the disk, not only the index
-TEXT_INDEX, GRAMS_INDEX, NUMBER_INDEX = "text_idx", "grams_idx", "number_idx"
+TEXT_INDEX, GRAMS_INDEX, NUMBER_INDEX, VECTOR_INDEX = "text_idx", "grams_idx", "number_idx", "vector_idx"
+VECTOR_INDEX_MIN_ROWS = 5_000
 FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "é": "e", "è": "e", "à": "a", "ç": "c"})
 
 
@@ -63,10 +64,11 @@ WORDS = FTS(
     base_tokenizer="simple", language="German", stem=True, remove_stop_words=True,
     custom_stop_words=sorted(STOP_WORDS), ascii_folding=True, lower_case=True, max_token_length=40,
 )  # fmt: skip
-# Trigrams of the same text: German compounds (Weizen in Winterweizen, Dünger in Stickstoffdünger),
-# partial article numbers and misspellings (Kalkamonsalpeter) still share most of their trigrams.
+# Trigrams of the name and description (customers: name and place): German compounds (Gerste in
+# Wintergerste, Dünger in Stickstoffdünger) and misspellings (Kalkamonsalpeter) share most of their
+# trigrams with the word meant.
 GRAMS = FTS(
-    base_tokenizer="ngram", ngram_min_length=3, ngram_max_length=3, prefix_only=False, ascii_folding=True,
+    base_tokenizer="ngram", ngram_min_length=4, ngram_max_length=4, prefix_only=False, ascii_folding=True,
     lower_case=True, stem=False, remove_stop_words=False,
 )  # fmt: skip
 DELETE_CHUNK = 1_000
@@ -157,7 +159,6 @@ def _arrow_rows(frame: pl.DataFrame, vectors: np.ndarray, embedder: Embedder) ->
     flat = pa.array(vectors.reshape(-1), type=pa.float32())
     columns = {name: rows.column(name) for name in ROW_COLUMNS}
     columns |= {
-        "grams": rows.column("text"),
         "model": pa.array([embedder.model_id] * n, pa.string()),
         "embedded_at": pa.array([now] * n, pa.timestamp("us", tz="UTC")),
         "vector": pa.FixedSizeListArray.from_arrays(flat, embedder.dimension),
@@ -167,8 +168,11 @@ def _arrow_rows(frame: pl.DataFrame, vectors: np.ndarray, embedder: Embedder) ->
 
 
 def ensure_indexes(table, replace: bool = False) -> None:
-    """The two full-text indexes (words and trigrams) on the table's text; a B-tree on its numbers."""
+    """The two full-text indexes (words and trigrams) on the table's text; a B-tree on its numbers;
+    from 5,000 rows a vector index (flat search grows with the rows: 110 ms at 80,000)."""
     have = {i.name for i in table.list_indices()}
+    if (replace or VECTOR_INDEX not in have) and table.count_rows() >= VECTOR_INDEX_MIN_ROWS:
+        table.create_index("vector", config=IvfHnswSq(distance_type="cosine"), replace=True, name=VECTOR_INDEX)
     for column, config, name in (("text", WORDS, TEXT_INDEX), ("grams", GRAMS, GRAMS_INDEX)):
         if replace or name not in have:
             table.create_index(column, config=config, replace=True, name=name)

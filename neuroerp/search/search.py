@@ -1,18 +1,19 @@
 """Hybrid search over the index: vector similarity and LanceDB's native full-text search, fused by
 reciprocal rank fusion (RRF), filtered by tenant and kind, with a reason for every hit.
 
-- Words: one full-text query per table over two indexes of the same text: German words (stemmed,
-  umlauts folded, edits forgiven by word length) and trigrams (compounds, partial numbers,
-  misspellings), a trigram weighing less than a word. The tables' BM25 rankings are merged.
+- Words: one full-text query per table over two indexes: German words of the whole text (stemmed,
+  umlauts folded, edits forgiven by word length) and trigrams of the name and description
+  (compounds, misspellings), a trigram weighing less than a word. The tables' BM25 rankings are
+  merged.
 - Meaning: the query embedded with the model that built the index, searched by cosine similarity
-  (comparable across tables: same model). In hybrid search the query vector is first moved towards
-  the vectors of the three best full-text hits (pseudo-relevance feedback, Rocchio: q + 0.5 x
-  their mean): an English model reads German poorly, and this keeps its ranking near what the
-  words found while it adds what they missed.
+  (comparable across tables: same model). The default model is English and reads German poorly,
+  so the meaning weighs about a third of the words: it adds what the words miss (synonyms) without
+  pushing aside what they found.
 - All words: the rows that contain every word of the query (as words, edits forgiven), ranked by
   BM25: a full name ("Michael Ludwig") beats rows that share one of its words.
 - Fusion: score = sum over the rankings of weight / (k + rank), k = 60 (Cormack et al. 2009), the
-  words weighing 1, the meaning and all-words 0.5 (chosen on the labelled queries, evaluation.py).
+  words weighing 1, all words 0.5 and the meaning 0.35 (chosen on the labelled queries of two
+  demo data sets, see evaluation.py and the README).
 - An exact customer or article number in the query puts that row first.
 """
 
@@ -39,8 +40,7 @@ MAX_QUERY_CHARS = 2_000
 MAX_TEXT_WORDS = 64  # a long query: its first 64 words go to the full-text indexes (the model reads 256 tokens)
 MAX_LIMIT = 100
 RRF_K = 60
-WEIGHTS = (0.5, 1.0, 0.5)  # (meaning, words, all words) in the fusion
-FEEDBACK_HITS, FEEDBACK_WEIGHT = 3, 0.5  # pseudo-relevance feedback of the hybrid query vector
+WEIGHTS = (0.35, 1.0, 0.5)  # (meaning, words, all words) in the fusion
 CANDIDATES = 50  # per ranking, before fusion
 GRAMS_BOOST = 0.3  # a trigram match counts less than a whole word
 FUZZY_BOOST = 0.5  # and a word within edits less than the word as typed
@@ -229,19 +229,21 @@ class Searcher:
         exact = text = every = None
         if wanted & {"hybrid", "text"}:
             exact = self._pool.submit(self._exact_numbers, words, scope, where)
-            text = self._pool.submit(self._text_ranking, full_text_query(text_query), scope, where)
-            every = self._pool.submit(self._text_ranking, full_text_query(text_query, every_word=True), scope, where)
-        exact, text, every = (f.result() if f else [] for f in (exact, text, every))
-        vectors = embedded.result() if embedded else {}
-        plain = self._pool.submit(self._vector_ranking, vectors, scope, where) if "vector" in wanted else None
+            words_q, grams_q, every_q = full_text_queries(text_query)
+            text = self._pool.submit(self._text_ranking, words_q, scope, where)
+            grams = self._pool.submit(self._text_ranking, grams_q, scope, where)
+            every = self._pool.submit(self._text_ranking, every_q, scope, where)
+            text = _merge_scores(text.result(), grams.result())[: self.candidates]
+        exact, every = (f.result() if f else [] for f in (exact, every))
+        text = text or []
+        meaning = self._vector_ranking(embedded.result(), scope, where) if embedded else []
         by_mode = {}
-        if "hybrid" in wanted:
-            moved = _feedback(vectors, text[:FEEDBACK_HITS])
-            by_mode["hybrid"] = self._fuse(exact, self._vector_ranking(moved, scope, where), text, every)
-        if plain is not None:  # the meaning alone: the query's own vector
-            by_mode["vector"] = self._fuse([], plain.result(), [], [])
+        if "vector" in wanted:
+            by_mode["vector"] = self._fuse([], meaning, [], [])
         if "text" in wanted:
             by_mode["text"] = self._fuse(exact, [], text, every)
+        if "hybrid" in wanted:
+            by_mode["hybrid"] = self._fuse(exact, meaning, text, every)
         return by_mode, truncated, scope, text_query
 
     def _embed(self, query: str, scope: dict) -> dict[str, np.ndarray]:
@@ -260,7 +262,7 @@ class Searcher:
             search = search.distance_type("cosine")
             if where:
                 search = search.where(where, prefilter=True)
-            rows += _rows(search.select([*SHOWN, "_distance"]).limit(self.candidates).to_arrow())
+            rows += search.select([*SHOWN, "_distance"]).limit(self.candidates).to_arrow().to_pylist()
         rows.sort(key=lambda r: r["_distance"])
         return rows[: self.candidates]
 
@@ -270,8 +272,7 @@ class Searcher:
             search = table.search(fts, query_type="fts")
             if where:
                 search = search.where(where, prefilter=True)
-            found = search.select([*SHOWN, "text", "model", "vector", "_score"]).limit(self.candidates).to_arrow()
-            rows += _rows(found, vectors="vector")
+            rows += search.select([*SHOWN, "text", "_score"]).limit(self.candidates).to_arrow().to_pylist()
         rows.sort(key=lambda r: -r["_score"])
         return rows[: self.candidates]
 
@@ -283,7 +284,7 @@ class Searcher:
         condition = f"number IN ({index.quote(sorted(numbers))})" + (f" AND {where}" if where else "")
         rows: list[dict] = []
         for table in scope.values():
-            rows += _rows(table.search().where(condition).select([*SHOWN, "text"]).limit(MAX_LIMIT).to_arrow())
+            rows += table.search().where(condition).select([*SHOWN, "text"]).limit(MAX_LIMIT).to_arrow().to_pylist()
         return sorted(rows, key=lambda r: (r["number"], r["kind"], r["tenant_id"], r["id"]))
 
     def _fuse(self, exact: list[dict], vector: list[dict], text: list[dict], every: list[dict]) -> list[Hit]:
@@ -331,28 +332,6 @@ class Searcher:
             hit.matched = list(dict.fromkeys(w for w in wanted[hit.kind] if w in have))
 
 
-def _rows(found: pa.Table, vectors: str | None = None) -> list[dict]:
-    """Arrow rows as dicts; a vector column as numpy arrays (not Python lists of floats)."""
-    rows = found.select([c for c in found.column_names if c != vectors]).to_pylist()
-    if vectors and found.num_rows:
-        matrix = found.column(vectors).combine_chunks().flatten().to_numpy().reshape(found.num_rows, -1)
-        for row, vector in zip(rows, matrix, strict=True):
-            row[vectors] = vector
-    return rows
-
-
-def _feedback(vectors: dict[str, np.ndarray], hits: list[dict]) -> dict[str, np.ndarray]:
-    """Each model's query vector moved towards the vectors of the best full-text hits (Rocchio)."""
-    moved = {}
-    for model_id, vector in vectors.items():
-        near = [r["vector"] for r in hits if r["model"] == model_id]
-        if near:
-            vector = vector + FEEDBACK_WEIGHT * np.mean(near, axis=0)
-            vector = vector / np.linalg.norm(vector)
-        moved[model_id] = vector
-    return moved
-
-
 def fuzziness(word: str) -> int:
     """Edits forgiven in a word: none up to 4 letters (KAS, Hof), one up to 7, two beyond."""
     return 0 if len(word) <= 4 else 1 if len(word) <= 7 else 2
@@ -369,18 +348,36 @@ def _word(word: str) -> BooleanQuery | MatchQuery:
     return BooleanQuery([(Occur.SHOULD, exact), (Occur.SHOULD, fuzzy)])
 
 
-def full_text_query(query: str, every_word: bool = False) -> BooleanQuery:
-    """Each word against the word index (with the edits its length allows), the words together
-    against the trigram index; stop words left out ('für', 'bei' match nothing). `every_word`:
-    only rows with every word, without the trigrams."""
+def full_text_queries(query: str) -> tuple[BooleanQuery, MatchQuery, BooleanQuery]:
+    """The queries of the words ranking (each word, with the edits its length allows; and the
+    words' n-grams, a match weighing 0.3), run separately (faster than one boolean query) and
+    summed per row as a boolean SHOULD would; and of the all-words ranking. Stop words are left
+    out ('für', 'bei' match nothing)."""
     words = [w for w in (w.strip(PUNCTUATION) for w in query.split()) if w and index.fold(w) not in index.STOP_WORDS]
     if not words:  # only stop words: search them as they are rather than nothing
         words = query.split()
-    occur = Occur.MUST if every_word else Occur.SHOULD
-    clauses = [(occur, _word(w)) for w in words]
-    if not every_word:
-        clauses.append((Occur.SHOULD, MatchQuery(" ".join(words), "grams", boost=GRAMS_BOOST)))
-    return BooleanQuery(clauses)
+    any_word = BooleanQuery([(Occur.SHOULD, _word(w)) for w in words])
+    every_word = BooleanQuery([(Occur.MUST, _word(w)) for w in words])
+    return any_word, MatchQuery(" ".join(words), "grams", boost=GRAMS_BOOST), every_word
+
+
+def full_text_query(query: str) -> BooleanQuery:
+    """The words ranking as one LanceDB query (what full-text search alone costs, in the bench)."""
+    any_word, grams, _ = full_text_queries(query)
+    return BooleanQuery([(Occur.SHOULD, any_word), (Occur.SHOULD, grams)])
+
+
+def _merge_scores(*rankings: list[dict]) -> list[dict]:
+    """Rows of several rankings, their scores summed per row, best first."""
+    merged: dict[tuple[str, str], dict] = {}
+    for ranking in rankings:
+        for row in ranking:
+            key = (row["kind"], row["id"])
+            if key in merged:
+                merged[key]["_score"] += row["_score"]
+            else:
+                merged[key] = dict(row)
+    return sorted(merged.values(), key=lambda r: -r["_score"])
 
 
 def as_table(hits: list[Hit]) -> pa.Table:
