@@ -361,12 +361,6 @@ def full_text_queries(query: str) -> tuple[BooleanQuery, MatchQuery, BooleanQuer
     return any_word, MatchQuery(" ".join(words), "grams", boost=GRAMS_BOOST), every_word
 
 
-def full_text_query(query: str) -> BooleanQuery:
-    """The words ranking as one LanceDB query (what full-text search alone costs, in the bench)."""
-    any_word, grams, _ = full_text_queries(query)
-    return BooleanQuery([(Occur.SHOULD, any_word), (Occur.SHOULD, grams)])
-
-
 def _merge_scores(*rankings: list[dict]) -> list[dict]:
     """Rows of several rankings, their scores summed per row, best first."""
     merged: dict[tuple[str, str], dict] = {}
