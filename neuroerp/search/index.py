@@ -149,7 +149,12 @@ def indexed_state(table) -> pl.DataFrame:
     """id, content_hash and model of every row the index holds (a column scan, no vectors)."""
     if table is None:
         return pl.DataFrame(schema={"id": pl.String, "content_hash": pl.String, "model": pl.String})
-    return pl.from_arrow(table.to_arrow().select(["id", "content_hash", "model"]))
+    return pl.from_arrow(columns(table, ["id", "content_hash", "model"]))
+
+
+def columns(table, names: list[str]) -> pa.Table:
+    """Some columns of every row, read without the others (the vectors are most of a table)."""
+    return table.search().select(names).limit(None).to_arrow()
 
 
 def _arrow_rows(frame: pl.DataFrame, vectors: np.ndarray, embedder: Embedder) -> pa.Table:

@@ -80,7 +80,7 @@ def describe(settings: SearchSettings) -> list[TableInfo]:
         table = index.open_table(db, name)
         if table is None:
             continue
-        cols = table.to_arrow().select(["model", "embedded_at"])
+        cols = index.columns(table, ["model", "embedded_at"])
         models: dict[str, int] = {}
         for model in cols.column("model").to_pylist():
             models[model] = models.get(model, 0) + 1
