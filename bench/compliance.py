@@ -13,21 +13,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import tempfile
 import time
 from pathlib import Path
 
 import duckdb
 import polars as pl
-import sqlalchemy as sa
 
+from bench.seeding import seeded_postgres
 from neuroerp.compliance.engine import run_compliance
 from neuroerp.contract import TABLES, load_order
-from neuroerp.devtools.postgres import throwaway_postgres
 from neuroerp.ingest import ingest_table
 from neuroerp.ingest.readers import PostgresReader
 from neuroerp.project import EXTERNAL, SQL_ROOT
-from neuroerp.seed import seed_source
 from neuroerp.sqlmodels import build, load_models
 
 TARGET_S = 10.0
@@ -64,14 +61,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     args = parser.parse_args()
     as_of = dt.date.today() - dt.timedelta(days=1)
-    with throwaway_postgres() as pg, tempfile.TemporaryDirectory() as tmp:
-        admin = sa.create_engine(pg.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text("CREATE DATABASE bench"))
-        url = pg.url_for("bench")
-        seed_source(url, scale=args.scale, seed=1, as_of=as_of, create_schema=True)
+    with seeded_postgres(args.scale, as_of) as (url, tmp):
         models = load_models(SQL_ROOT, EXTERNAL)
-        with duckdb.connect(str(Path(tmp) / "warehouse.duckdb")) as conn:
+        with duckdb.connect(str(tmp / "warehouse.duckdb")) as conn:
             conn.execute("SET VARIABLE as_of = ?", [as_of.isoformat()])
             reader = PostgresReader(url)
             rows = sum(ingest_table(reader, conn, spec).rows_read for spec in load_order())

@@ -13,13 +13,18 @@ from pathlib import Path
 from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS
 from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS
 from neuroerp.contract import TABLES
+from neuroerp.finance.schedule import PLAN_SKONTO
 from neuroerp.ingest.store import WRITES as INGEST_WRITES
+from neuroerp.inventory.plan import DEMAND_FORECAST, REORDER_PLAN
 from neuroerp.reference.warehouse import LOAD_REFERENCE_TABLES
 from neuroerp.source.profile import PROFILE
-from neuroerp.sqlmodels import Model, PythonStep, load_models
+from neuroerp.sqlmodels import Model, PythonStep, load_models, producers
 
 SQL_ROOT = Path(__file__).resolve().parents[1] / "dbt_like_sql"
-PYTHON_STEPS: tuple[PythonStep, ...] = (LOAD_REFERENCE_TABLES, RECORD_FINGERPRINTS, RECORD_VIOLATIONS, RECORD_SCORES)
+PYTHON_STEPS: tuple[PythonStep, ...] = (
+    LOAD_REFERENCE_TABLES, RECORD_FINGERPRINTS, RECORD_VIOLATIONS, RECORD_SCORES, PLAN_SKONTO, DEMAND_FORECAST,
+    REORDER_PLAN,
+)  # fmt: skip
 RAW_RELATIONS = frozenset(f"raw.{t.name}" for t in TABLES)
 EXTERNAL = frozenset(RAW_RELATIONS | set(INGEST_WRITES) | {PROFILE} | {w for step in PYTHON_STEPS for w in step.writes})
 
@@ -28,3 +33,10 @@ EXTERNAL = frozenset(RAW_RELATIONS | set(INGEST_WRITES) | {PROFILE} | {w for ste
 def project_models() -> tuple[Model, ...]:
     """Every model of `dbt_like_sql/`, in dependency order (read once per process)."""
     return tuple(load_models(SQL_ROOT, set(EXTERNAL)))
+
+
+@cache
+def asset_relations() -> dict[str, str]:
+    """Relations written as a side of another step, to the relation that step's asset is named
+    after: a Python step's further tables, a union's compliance.rule_runs."""
+    return {w: step.relation for step in PYTHON_STEPS for w in step.side} | producers(list(project_models()))

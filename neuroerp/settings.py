@@ -41,6 +41,10 @@ class Settings:
         return self.home / "reports"
 
     @property
+    def payments_dir(self) -> Path:
+        return self.home / "payments"
+
+    @property
     def uses_demo_source(self) -> bool:
         return self.source_url == demo_source_url(self.home)
 
@@ -56,9 +60,13 @@ def apply_defaults() -> Settings:
     Dagster's own state (runs, event log) goes to DAGSTER_HOME, by default `NEUROERP_HOME/dagster`,
     so the CLI and the UI see the same runs.
     """
+    from neuroerp.finance.accounts import default_environment
+
     settings = Settings.from_env()
     os.environ[HOME_VAR] = str(settings.home)
     os.environ[SOURCE_VAR] = settings.source_url
+    for name, value in default_environment(settings.uses_demo_source).items():
+        os.environ.setdefault(name, value)  # finance: the tenants' debtor accounts, the § 247 BGB base rate
     if not os.environ.get("DAGSTER_HOME"):
         os.environ["DAGSTER_HOME"] = str(settings.home / "dagster")
     return settings

@@ -260,6 +260,52 @@ def demo(scale: float, seed_value: int) -> None:
     sys.exit(0 if ok else 1)
 
 
+# --------------------------------------------------------------------------------- payments
+
+
+@main.group(help="Payment runs (SEPA pain.001 files under NEUROERP_HOME/payments) and their ledger.")
+def payments() -> None:
+    pass
+
+
+@payments.command("list", help="List the payment runs in the ledger: files, payments, totals.")
+def payments_list() -> None:
+    from collections import defaultdict
+
+    from neuroerp.finance.ledger import PaymentLedger
+
+    settings = apply_defaults()
+    runs: dict[str, list] = defaultdict(list)
+    for item in PaymentLedger(settings.home).items():
+        runs[item.run_id].append(item)
+    table = Table(title=f"payment runs in {settings.payments_dir}")
+    for column in ("run", "tenant", "created (UTC)", "payments", "total EUR", "file"):
+        table.add_column(column)
+    for run_id, items in sorted(runs.items(), key=lambda kv: kv[1][0].created_at):
+        first = items[0]
+        total = sum(i.amount for i in items)
+        table.add_row(run_id, first.tenant_id, f"{first.created_at:%Y-%m-%d %H:%M}", str(len(items)), f"{total:,.2f}",
+                      first.file)  # fmt: skip
+    console.print(table)
+
+
+@payments.command("void", help="Record that a run was not submitted to the bank: its invoices may be paid again.")
+@click.argument("run_id")
+@click.option("--by", required=True, help="Who voids it.")
+@click.option("--reason", required=True, help="Why (kept in the ledger).")
+def payments_void(run_id: str, by: str, reason: str) -> None:
+    from neuroerp.finance.ledger import PaymentLedger
+
+    settings = apply_defaults()
+    ledger = PaymentLedger(settings.home)
+    try:
+        with ledger.locked():
+            freed = ledger.void(run_id, by=by, reason=reason)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    console.print(f"voided payment run {run_id}: {freed} invoice(s) may be paid by the next run")
+
+
 # -------------------------------------------------------------------------------------- dev
 
 

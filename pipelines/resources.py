@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.finance.resources import FinanceSettings
 from assets.resources import ErpSource, Warehouse
 from assets.search.resources import SearchIndex
 from neuroerp.search.config import BATCH_VAR, DEVICE_VAR, MODEL_VAR, TTL_VAR, apply_search_defaults
@@ -19,4 +20,7 @@ def resources_from_env() -> dict[str, dg.ConfigurableResource]:
             batch_size=dg.EnvVar.int(BATCH_VAR),
             cache_ttl_s=dg.EnvVar.int(TTL_VAR),
         ),  # fmt: skip
+        "finance": FinanceSettings(
+            payment_accounts=dg.EnvVar("NEUROERP_PAYMENT_ACCOUNTS"), base_rate_pct=dg.EnvVar("NEUROERP_BASE_RATE_PCT")
+        ),
     }

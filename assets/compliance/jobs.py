@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from assets.compliance.run_config import AS_OF_TAG, settings_run_config
+from assets.compliance.run_config import tick_day_request
 
 compliance_hourly = dg.define_asset_job(
     "compliance_hourly",
@@ -19,5 +19,4 @@ compliance_hourly = dg.define_asset_job(
     description="The compliance monitor's interval: every hour, five minutes past; judges the tick's day.",
 )
 def compliance_every_hour(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    day = context.scheduled_execution_time.date()
-    return dg.RunRequest(run_config=settings_run_config(as_of=day), tags={AS_OF_TAG: day.isoformat()})
+    return tick_day_request(context)

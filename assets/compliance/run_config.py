@@ -21,3 +21,9 @@ def settings_run_config(as_of: dt.date | None = None, overrides: Mapping[str, st
     if as_of is not None:
         config["as_of"] = as_of.isoformat()
     return {"ops": {SETTINGS_KEY.to_python_identifier(): {"config": config}}}
+
+
+def tick_day_request(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    """A scheduled run that judges the day of its tick (recorded in the run's config and tag)."""
+    day = context.scheduled_execution_time.date()
+    return dg.RunRequest(run_config=settings_run_config(as_of=day), tags={AS_OF_TAG: day.isoformat()})

@@ -20,7 +20,7 @@ def step_asset(step: PythonStep, kinds: set[str]) -> dict:
     """The asset decorator's arguments that follow from a step's declaration."""
     return {
         "key": relation_key(step.relation),
-        "deps": [relation_key(r) for r in step.reads],
+        "deps": list(dict.fromkeys(relation_key(r) for r in step.reads)),
         "group_name": "compliance",
         "kinds": kinds,
         "owners": OWNERS,
@@ -54,10 +54,11 @@ def violations(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
     """Open compliance violations, each with the instant it was first detected.
 
     `violation_id` stays the same across runs; `compliance.violation_history` keeps every violation
-    ever found with first and last detection and when it was resolved.
+    ever found with first and last detection and when it was resolved. The violations of a rule that
+    failed in this evaluation (compliance.rule_runs) stay open, unchanged, until it runs again.
     """
     with warehouse.connect() as conn:
-        counts = record_violations(conn, dt.datetime.now(dt.UTC))
+        counts = record_violations(conn)
         by_area = conn.execute(
             "SELECT area, severity, count(*) FROM compliance.violations GROUP BY ALL ORDER BY 1, 2"
         ).fetchall()
@@ -68,6 +69,7 @@ def violations(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
             "dagster/row_count": counts["open"],
             "new": counts["new"],
             "resolved": counts["resolved"],
+            "rules_failed": counts["kept_for_failed_rules"],
             "by_area": dg.MetadataValue.md(table_md),
         }
     )
@@ -75,9 +77,22 @@ def violations(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
 
 @dg.asset(**step_asset(RECORD_SCORES, kinds={"duckdb"}))
 def score_history(warehouse: Warehouse) -> dg.MaterializeResult:
-    """Area and overall scores per tenant and day, so trends show (the day's last run counts)."""
+    """Area and overall scores per tenant and day, so trends show (the day's last run counts).
+
+    A stale area (a rule of it failed) is kept with its last good score and freshness = stale.
+    """
     with warehouse.connect() as conn:
         day = scalar(conn, "SELECT as_of FROM compliance.settings")
         rows = record_scores(conn, day, dt.datetime.now(dt.UTC))
         days = scalar(conn, "SELECT count(DISTINCT day) FROM compliance.score_history")
-    return dg.MaterializeResult(metadata={"day": str(day), "rows_recorded": rows, "days_kept": days})
+        stale = conn.execute(
+            "SELECT DISTINCT area FROM compliance.area_scores WHERE freshness = 'stale' ORDER BY 1"
+        ).fetchall()
+    return dg.MaterializeResult(
+        metadata={
+            "day": str(day),
+            "rows_recorded": rows,
+            "days_kept": days,
+            "stale_areas": dg.MetadataValue.json([a for (a,) in stale]),
+        }
+    )

@@ -6,18 +6,27 @@ are checked across folders.
 """
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
 
 from assets.resources import Warehouse
-from neuroerp.project import EXTERNAL, SQL_ROOT, project_models
-from neuroerp.sqlmodels import Model, TestOutcome, build, load_models, run_test
+from neuroerp.project import EXTERNAL, SQL_ROOT, asset_relations, project_models
+from neuroerp.sqlmodels import Built, Model, TestOutcome, build, load_models, producers, run_test
+
+EVERY_RULE_EVALUATED = "every_rule_evaluated"
 
 
-def relation_key(relation: str) -> dg.AssetKey:
-    """The asset of a warehouse relation: `raw.customers` -> raw/customers."""
+def relation_key(relation: str, asset_of: Mapping[str, str] | None = None) -> dg.AssetKey:
+    """The asset of a warehouse relation: `raw.customers` -> raw/customers. `asset_of` names the
+    step that writes a relation on the side (compliance.rule_runs: compliance/current_violations)."""
+    relation = (asset_relations() if asset_of is None else asset_of).get(relation, relation)
     return dg.AssetKey(relation.split("."))
+
+
+def _deps(relations: list[str], asset_of: Mapping[str, str] | None) -> list[dg.AssetKey]:
+    return list(dict.fromkeys(relation_key(r, asset_of) for r in relations))
 
 
 def _owners(model: Model) -> list[str] | None:
@@ -53,6 +62,39 @@ def _definition_metadata(model: Model, root: Path) -> dict:
     return metadata
 
 
+def _rules_check(built: Built) -> dg.AssetCheckResult:
+    failed = built.failed_members
+    return dg.AssetCheckResult(
+        check_name=EVERY_RULE_EVALUATED,
+        passed=not failed,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "failed_rules": len(failed),
+            "stale_areas": dg.MetadataValue.json(sorted({m.area for m in failed})),
+            "errors": dg.MetadataValue.json({m.rule_id: m.error for m in failed}),
+        },
+    )
+
+
+def _build_metadata(built: Built) -> dict:
+    metadata: dict = {}
+    if built.quarantined:
+        metadata["quarantined_rows"] = dg.MetadataValue.json(built.quarantined)
+        metadata["quarantined_total"] = sum(built.quarantined.values())
+    if built.members:
+        rows = "\n".join(
+            f"| {m.rule_id} | {m.area} | {m.status} | {'' if m.findings is None else m.findings} | "
+            f"{(m.error or '').replace('|', '/')[:200]} |"
+            for m in built.members
+        )
+        metadata["rules"] = dg.MetadataValue.md(
+            "| rule | area | status | findings | error |\n|---|---|---|---:|---|\n" + rows
+        )
+        metadata["rules_failed"] = len(built.failed_members)
+        metadata["evaluated_at"] = dg.MetadataValue.timestamp(built.evaluated_at)
+    return metadata
+
+
 def _check_result(outcome: TestOutcome) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=outcome.test.name,
@@ -70,6 +112,7 @@ def build_model_asset(
     model: Model,
     root: Path = SQL_ROOT,
     freshness_policy: dg.FreshnessPolicy | None = None,
+    asset_of: Mapping[str, str] | None = None,
 ) -> dg.AssetsDefinition:
     key = relation_key(model.relation)
     checks = [
@@ -81,6 +124,18 @@ def build_model_asset(
         )
         for t in model.tests
     ]
+    if model.members:
+        checks.append(
+            dg.AssetCheckSpec(
+                EVERY_RULE_EVALUATED,
+                asset=key,
+                description=(
+                    "Every rule evaluated without error (severity error, not blocking): a failing rule is left "
+                    "out and recorded in compliance.rule_runs, its area's score goes stale, the rest goes on."
+                ),
+                blocking=False,
+            )
+        )
     config_schema = (
         {name: dg.Field(str, is_required=False, description=text) for name, text in model.variables.items()}
         if model.variables
@@ -89,7 +144,7 @@ def build_model_asset(
 
     @dg.asset(
         key=key,
-        deps=[relation_key(r) for r in model.upstream],
+        deps=_deps(model.upstream, asset_of),
         group_name=model.schema,
         kinds={"duckdb", "sql"},
         description=model.description or f"SQL model {model.relation} ({model.path.name}).",
@@ -105,11 +160,16 @@ def build_model_asset(
     def sql_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         variables = {k: v for k, v in (context.op_execution_context.op_config or {}).items() if v not in (None, "")}
         with warehouse.connect() as conn:
-            built = build(conn, model, variables)
+            built = build(conn, model, variables, run_id=context.run.run_id)
+            if model.rule:  # a rule view is evaluated here too, so its asset fails when its SQL does
+                built.rows = conn.execute(f"SELECT count(*) FROM {model.relation}").fetchall()[0][0]
             outcomes = [run_test(conn, t) for t in model.tests]
         for o in outcomes:
             if not o.passed:
                 context.log.warning(f"{model.relation}: test {o.test.name} found {o.failing_rows} rows")
+        for m in built.failed_members:
+            context.log.error(f"{model.relation}: rule {m.rule_id} failed, area {m.area} is stale: {m.error}")
+        check_results = [_check_result(o) for o in outcomes] + ([_rules_check(built)] if model.members else [])
         metadata = {
             "materialized": built.materialized,
             "duration_s": round(built.seconds, 3),
@@ -123,7 +183,8 @@ def build_model_asset(
             metadata["run_values"] = dg.MetadataValue.json(variables)
         if built.rows is not None:
             metadata["dagster/row_count"] = built.rows
-        return dg.MaterializeResult(metadata=metadata, check_results=[_check_result(o) for o in outcomes])
+        metadata |= _build_metadata(built)
+        return dg.MaterializeResult(metadata=metadata, check_results=check_results)
 
     return sql_model
 
@@ -135,4 +196,5 @@ def sql_model_assets(schema: str, freshness_policy: dg.FreshnessPolicy | None = 
 
 def load_sql_assets(root: Path, external: set[str] = EXTERNAL) -> list[dg.AssetsDefinition]:
     """Assets for every model of another folder (tests, experiments)."""
-    return [build_model_asset(m, root) for m in load_models(root, set(external))]
+    models = load_models(root, set(external))
+    return [build_model_asset(m, root, asset_of=producers(models)) for m in models]

@@ -11,6 +11,7 @@ rule:
   legal_basis: § 3 Abs. 1 WDüngV
   recommendation: Nährstoffgehalte (N, P2O5 in kg/t) aus Analyse oder Richtwerten nachtragen.
 tests:
+  # error: a rule listing an entity twice double-counts it; the union leaves such a rule out (area stale)
   - unique: entity_id
 --- */
 select

@@ -20,6 +20,7 @@ columns:
   info: Open info findings.
   rules: Rules it breaks.
 tests:
+  # error: these guard the formula and the grain; a failure makes every risk score suspect
   - unique: [tenant_id, entity_type, entity_id, area]
   - expression: {name: risk_between_0_and_1, sql: "select * from {{ this }} where risk_score < 0 or risk_score > 1"}
 --- */

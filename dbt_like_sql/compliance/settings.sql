@@ -25,6 +25,7 @@ vars:
   gobd_audit_tolerance_seconds: Seconds an invoice's last change may lie from its audit entry.
   gobd_gap_grace_minutes: Minutes a missing audit sequence number may be an uncommitted transaction.
 tests:
+  # error: every rule joins the settings; a second row would double every finding
   - expression: {name: exactly_one_row, sql: "select 1 from {{ this }} having count(*) <> 1"}
 --- */
 select

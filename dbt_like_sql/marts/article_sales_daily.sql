@@ -17,8 +17,11 @@ columns:
   order_lines: Order lines that went ahead.
   customers: Distinct customers who bought it.
 tests:
+  # error: the grain of the mart; a duplicate double-counts every sum
   - unique: [tenant_id, article_id, sales_date]
+  # error: computed by this model from required columns; a null means the model is broken
   - not_null: [article_id, sales_date, quantity, net_amount]
+  # error: checks this model's own join on articles; a failure means the join is broken
   - relationships: {column: article_id, to: raw.articles, field: article_id}
 --- */
 select

@@ -15,6 +15,7 @@ columns:
   first_seq: Lowest audit sequence number of the group.
   last_seq: Highest audit sequence number of the group.
 tests:
+  # error: the grain of the mart and its own aggregates; a failure means the model is broken
   - unique: [tenant_id, occurred_on, action, actor, entity_type]
   - not_null: [occurred_on, action, actor, entity_type, entries]
 --- */

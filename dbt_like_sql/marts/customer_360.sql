@@ -30,6 +30,8 @@ columns:
   consent_data_sharing: Consent to data sharing in force.
   open_gdpr_requests: GDPR requests not yet answered.
 tests:
+  # error: one row per current customer with coalesced sums and a formula invariant (open AR never
+  # negative, overdue within open): a failure means every figure of the mart is suspect
   - unique: customer_id
   - not_null: [customer_id, tenant_id, revenue_net_total, open_ar]
   - relationships: {column: customer_id, to: staging.customers, field: customer_id}

@@ -19,6 +19,7 @@ columns:
   days_past_due: Days past the due date (0 if not due).
   bucket: not_due, 1-30, 31-60, 61-90 or over_90.
 tests:
+  # error: the grain, the model's own buckets and its own filter; a failure means the model is broken
   - unique: invoice_id
   - not_null: [invoice_id, kind, partner_id, open_amount, bucket]
   - accepted_values: {column: bucket, values: [not_due, 1-30, 31-60, 61-90, over_90]}

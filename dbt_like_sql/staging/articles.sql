@@ -5,7 +5,9 @@ description: >
 owner: team:purchasing
 materialized: view
 tests:
+  # error: a duplicate key fans out every join; the ingest rejects duplicate source keys, so it is our defect
   - unique: article_id
+  # error: the ingest rejects source rows without these; a null here means this model broke them
   - not_null: [article_id, tenant_id, article_no, name, category, unit]
 --- */
 select * exclude (deleted_at)

@@ -1,11 +1,20 @@
 /* ---
-description: Purchase order lines with their order's supplier, date and status.
+description: >
+  Purchase order lines with their order's supplier, date and status. A line whose order is missing
+  is left out; quarantine.model_rows keeps it with the reason.
 owner: team:purchasing
 materialized: view
 tests:
+  # error: a duplicate key fans out every join; the ingest rejects duplicate source keys, so it is our defect
   - unique: po_line_id
+  # error: the ingest rejects source rows without these; a null here means this model broke them
   - not_null: [po_line_id, po_id, article_id, quantity, origin_country_code]
+  # error: orphans are quarantined below, so a failure here means this model's join is broken
   - relationships: {column: po_id, to: staging.purchase_orders, field: po_id}
+quarantine:
+  - name: order_missing
+    where: ordered_at is null
+    reason: the line's purchase order is not in the warehouse (deleted at the source since)
 --- */
 select
     pl.po_line_id,
@@ -27,4 +36,4 @@ select
     ) as is_import,
     pl.dds_reference
 from raw.purchase_order_lines as pl
-join raw.purchase_orders as po on po.po_id = pl.po_id
+left join raw.purchase_orders as po on po.po_id = pl.po_id

@@ -3,7 +3,9 @@ description: Sales staff, with whether they hold a PSM Sachkunde of their own.
 owner: team:compliance
 materialized: view
 tests:
+  # error: a duplicate key fans out every join; the ingest rejects duplicate source keys, so it is our defect
   - unique: staff_id
+  # error: the ingest rejects source rows without these; a null here means this model broke them
   - not_null: [staff_id, tenant_id, name]
 --- */
 select

@@ -1,5 +1,11 @@
 """The compliance run outside Dagster (tests, benchmarks), in the order the declarations give:
-each SQL model after what it reads, each Python step (neuroerp.project.PYTHON_STEPS) likewise."""
+each SQL model after what it reads, each Python step (neuroerp.project.PYTHON_STEPS) likewise.
+
+It fails the way the Dagster run does: a step that fails is recorded, what depends on it is
+skipped, everything else still runs, and the run raises at the end. A rule that fails inside
+compliance.current_violations is no failed step: the union leaves it out, records it in
+compliance.rule_runs, and its area's score goes stale.
+"""
 
 from __future__ import annotations
 
@@ -12,9 +18,14 @@ import duckdb
 
 from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS, record_fingerprints, source_fingerprints
 from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS, record_scores, record_violations
+from neuroerp.inventory.plan import steps_needed as purchasing_steps
 from neuroerp.reference.warehouse import LOAD_REFERENCE_TABLES, load_reference_tables
-from neuroerp.sqlmodels import Model, PythonStep, build, build_order
+from neuroerp.sqlmodels import MemberOutcome, Model, PythonStep, build, build_order
 from neuroerp.warehouse import scalar
+
+
+class ComplianceRunFailed(RuntimeError):
+    """Some steps failed; every step that did not depend on them ran."""
 
 
 @dataclass
@@ -22,10 +33,17 @@ class ComplianceRun:
     seconds_by_model: dict[str, float] = field(default_factory=dict)
     seconds_state: float = 0.0
     violations: dict[str, int] = field(default_factory=dict)
+    rules: list[MemberOutcome] = field(default_factory=list)  # each rule's outcome inside the union
+    failed: dict[str, str] = field(default_factory=dict)  # step: error
+    skipped: list[str] = field(default_factory=list)  # steps not run because something they read failed
 
     @property
     def seconds_rules(self) -> float:
         return sum(s for m, s in self.seconds_by_model.items() if m.startswith("compliance.")) + self.seconds_state
+
+    @property
+    def failed_rules(self) -> list[MemberOutcome]:
+        return [r for r in self.rules if not r.ok]
 
 
 def run_compliance(
@@ -33,9 +51,12 @@ def run_compliance(
     source_url: str | None,
     models: list[Model] | tuple[Model, ...],
     variables: dict[str, str] | None = None,
+    raise_on_error: bool = True,
 ) -> ComplianceRun:
     """Reference tables, audit fingerprints (when a source is given), every SQL model, the
-    violation history and the day's scores. `variables`: run values for models that declare them."""
+    violation history and the day's scores. `variables`: run values for models that declare them.
+    Models of other capabilities that read what a Python step writes get that step too (the
+    purchasing forecast and plan, with their default configuration)."""
     run = ComplianceRun()
     now = dt.datetime.now(dt.UTC)
 
@@ -50,17 +71,33 @@ def run_compliance(
 
     steps: dict[PythonStep, Callable[[], object]] = {
         LOAD_REFERENCE_TABLES: lambda: load_reference_tables(conn),
-        RECORD_VIOLATIONS: lambda: run.violations.update(timed_state(lambda: record_violations(conn, now))),
+        RECORD_VIOLATIONS: lambda: run.violations.update(timed_state(lambda: record_violations(conn))),
         RECORD_SCORES: record_day_scores,
     }
     if source_url:
         steps[RECORD_FINGERPRINTS] = lambda: timed_state(
             lambda: record_fingerprints(conn, source_fingerprints(source_url), now)
         )
+    steps |= purchasing_steps(conn, models)
+    broken: set[str] = set()  # relations a failed or skipped step should have written
     for node in build_order(list(models), list(steps)):
-        if isinstance(node, PythonStep):
-            steps[node]()
-        else:
-            wanted = {k: v for k, v in (variables or {}).items() if k in node.variables}
-            run.seconds_by_model[node.relation] = build(conn, node, wanted).seconds
+        writes = node.writes
+        if broken & set(node.upstream):
+            run.skipped.append(node.relation)
+            broken |= set(writes)
+            continue
+        try:
+            if isinstance(node, PythonStep):
+                steps[node]()
+            else:
+                wanted = {k: v for k, v in (variables or {}).items() if k in node.variables}
+                built = build(conn, node, wanted, now=now)
+                run.seconds_by_model[node.relation] = built.seconds
+                run.rules += built.members
+        except (duckdb.Error, RuntimeError, ValueError) as exc:
+            run.failed[node.relation] = f"{type(exc).__name__}: {exc}"
+            broken |= set(writes)
+    if run.failed and raise_on_error:
+        listed = "; ".join(f"{relation}: {error}" for relation, error in run.failed.items())
+        raise ComplianceRunFailed(f"{len(run.failed)} steps failed ({listed}); skipped {run.skipped}")
     return run

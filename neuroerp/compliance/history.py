@@ -12,7 +12,10 @@ from neuroerp.warehouse import transaction
 HISTORY = "compliance.violation_history"
 VIOLATIONS = "compliance.violations"
 SCORES = "compliance.score_history"
-RECORD_VIOLATIONS = PythonStep("violations", writes=(VIOLATIONS, HISTORY), reads=("compliance.current_violations",))
+RULE_RUNS = "compliance.rule_runs"  # written with compliance.current_violations: each rule's outcome
+RECORD_VIOLATIONS = PythonStep(
+    "violations", writes=(VIOLATIONS, HISTORY), reads=("compliance.current_violations", RULE_RUNS), side=(HISTORY,)
+)
 RECORD_SCORES = PythonStep(
     "score_history",
     writes=(SCORES,),
@@ -24,13 +27,28 @@ COLUMNS = (
 )
 
 
-def record_violations(conn: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, int]:
-    """Merge this run's findings (compliance.current_violations) into the history, and rebuild
-    compliance.violations: the open ones, each with the instant it was first detected.
+def latest_evaluation(conn: duckdb.DuckDBPyConnection) -> tuple[dt.datetime, list[str]]:
+    """The instant of the latest evaluation of the rules and the rules that failed in it."""
+    rows = conn.execute(
+        f"SELECT evaluated_at, rule_id, status FROM {RULE_RUNS} "
+        f"WHERE evaluated_at = (SELECT max(evaluated_at) FROM {RULE_RUNS}) ORDER BY rule_id"
+    ).fetchall()
+    if not rows:
+        raise RuntimeError(f"{RULE_RUNS} is empty: build compliance.current_violations first")
+    return rows[0][0], [rule for _, rule, status in rows if status != "ok"]
+
+
+def record_violations(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Merge the latest evaluation's findings (compliance.current_violations) into the history,
+    and rebuild compliance.violations: the open ones, each with the instant it was first detected.
 
     The history holds one row per episode: a violation that was resolved and comes back later
-    opens a new episode, so the earlier resolution stays on record.
+    opens a new episode, so the earlier resolution stays on record. Detection and resolution
+    carry the instant of the evaluation (compliance.rule_runs), so the history answers what was
+    open after any evaluation. A rule that failed in it found nothing we could trust: its open
+    violations stay open, unchanged, until it runs again (its area's score is then stale).
     """
+    now, failed = latest_evaluation(conn)
     conn.execute(
         f"""CREATE TABLE IF NOT EXISTS {HISTORY} (
             violation_id VARCHAR NOT NULL, tenant_id VARCHAR, area VARCHAR, rule_id VARCHAR,
@@ -58,8 +76,9 @@ def record_violations(conn: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict
         ).fetchall()[0][0]
         resolved = conn.execute(
             f"UPDATE {HISTORY} SET resolved_at = ? WHERE resolved_at IS NULL "
-            "AND violation_id NOT IN (SELECT violation_id FROM compliance.current_violations)",
-            [now],
+            "AND violation_id NOT IN (SELECT violation_id FROM compliance.current_violations) "
+            "AND NOT list_contains(?, rule_id)",
+            [now, failed],
         ).fetchall()[0][0]
         conn.execute(
             f"CREATE OR REPLACE TABLE {VIOLATIONS} AS SELECT violation_id, tenant_id, area, rule_id, severity, "
@@ -67,26 +86,30 @@ def record_violations(conn: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict
             f"subject_type, subject_id, last_detected_at FROM {HISTORY} WHERE resolved_at IS NULL"
         )
         open_count = conn.execute(f"SELECT count(*) FROM {VIOLATIONS}").fetchall()[0][0]
-    return {"open": open_count, "new": new, "resolved": resolved}
+    return {"open": open_count, "new": new, "resolved": resolved, "kept_for_failed_rules": len(failed)}
 
 
 def record_scores(conn: duckdb.DuckDBPyConnection, day: dt.date, now: dt.datetime) -> int:
     """Keep today's area and overall scores in compliance.score_history (one row per day, tenant
-    and area; a later run on the same day replaces that day's rows)."""
+    and area; a later run on the same day replaces that day's rows). A stale area is recorded
+    with its last good score and freshness = stale, so a trend never hides a gap."""
     conn.execute(
         f"""CREATE TABLE IF NOT EXISTS {SCORES} (
             day DATE NOT NULL, tenant_id VARCHAR NOT NULL, area VARCHAR NOT NULL, score_pct DOUBLE,
             status VARCHAR, critical BIGINT, high BIGINT, medium BIGINT, info BIGINT,
-            recorded_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (day, tenant_id, area)
+            recorded_at TIMESTAMPTZ NOT NULL, freshness VARCHAR, PRIMARY KEY (day, tenant_id, area)
         )"""
     )
+    conn.execute(f"ALTER TABLE {SCORES} ADD COLUMN IF NOT EXISTS freshness VARCHAR")  # warehouses from before
+    columns = "day, tenant_id, area, score_pct, status, critical, high, medium, info, recorded_at, freshness"
     with transaction(conn):
         conn.execute(f"DELETE FROM {SCORES} WHERE day = ?", [day])
         rows = conn.execute(
-            f"INSERT INTO {SCORES} "
-            "SELECT ?, tenant_id, area, score_pct, status, critical, high, medium, info, ? FROM compliance.area_scores "
+            f"INSERT INTO {SCORES} ({columns}) "
+            "SELECT ?, tenant_id, area, score_pct, status, critical, high, medium, info, ?, freshness "
+            "FROM compliance.area_scores "
             "UNION ALL "
-            "SELECT ?, tenant_id, 'overall', score_pct, status, critical, high, medium, info, ? "
+            "SELECT ?, tenant_id, 'overall', score_pct, status, critical, high, medium, info, ?, freshness "
             "FROM compliance.overall_scores",
             [day, now, day, now],
         ).fetchall()[0][0]

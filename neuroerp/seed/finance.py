@@ -204,9 +204,14 @@ def payments(ctx: Context, t: TenantProfile, invoices: pl.DataFrame) -> tuple[pl
         invoices.with_columns(status=pl.Series(status), _cancel_at=cancel_at)
         .join(last_payment, on="invoice_id", how="left", maintain_order="left")
         .with_columns(
-            updated_at=pl.when(pl.col("status") == "cancelled")
-            .then(pl.min_horizontal("_cancel_at", ctx.now_expr - pl.duration(minutes=10)))
-            .otherwise(pl.coalesce("_paid_at", "posted_at"))
+            # the last change: the cancellation or the last payment, never before the posting itself
+            # (a cash sale is paid at the counter before the evening billing run posts its invoice)
+            updated_at=pl.max_horizontal(
+                "posted_at",
+                pl.when(pl.col("status") == "cancelled")
+                .then(pl.min_horizontal("_cancel_at", ctx.now_expr - pl.duration(minutes=10)))
+                .otherwise("_paid_at"),
+            )
         )
         .drop("_cancel_at", "_paid_at")
     )

@@ -125,11 +125,12 @@ def suppliers(ctx: Context, t: TenantProfile) -> pl.DataFrame:
     deleted = np.zeros(n, dtype=bool)
     deleted[len(trades) :] = rng.random(n - len(trades)) < 0.02
     updated = _instants_between(rng, ctx.history_start, ctx.as_of - dt.timedelta(days=3), n)
+    deleted_at = pl.select(pl.when(pl.Series(deleted)).then(updated + pl.duration(days=1))).to_series()
     return df.with_columns(
         supplier_id=pl.Series(uuids(rng, n)),
         tenant_id=pl.lit(t.tenant_id),
-        updated_at=updated,
-        deleted_at=pl.when(pl.Series(deleted)).then(updated + pl.duration(days=1)).otherwise(None),
+        updated_at=pl.coalesce(deleted_at, updated),  # a soft delete is a change: the watermark moves
+        deleted_at=deleted_at,
     )
 
 
@@ -434,13 +435,15 @@ def consents(ctx: Context, customer_df: pl.DataFrame) -> pl.DataFrame:
         )
         granted = pl.select(pl.min_horizontal(granted, ctx.now_expr - pl.duration(hours=1))).to_series()
         revoke = rng.random(n) < 0.12
+        # a revocation that would fall after the clock has not happened yet: the consent is still
+        # in force (clamping it to the clock instead made consents granted in the last day revoked
+        # before they were granted)
+        revoke_at = [g + dt.timedelta(days=int(rng.integers(30, 600))) for g in granted.to_list()]
         revoked_at = pl.Series(
-            [
-                min(g + dt.timedelta(days=int(rng.integers(30, 600))), ctx.now - dt.timedelta(days=1)) if r else None
-                for g, r in zip(granted.to_list(), revoke, strict=False)
-            ],
+            [r_at if r and r_at <= ctx.now - dt.timedelta(hours=1) else None
+             for r_at, r in zip(revoke_at, revoke, strict=True)],
             dtype=UTC_US,
-        )
+        )  # fmt: skip
         evidence = [
             f"Double-Opt-In bestätigt am {g:%d.%m.%Y}" if purpose == "marketing_email" else "Unterschrift Kundenkarte"
             for g in granted.to_list()

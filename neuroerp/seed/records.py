@@ -90,8 +90,14 @@ def precursor_cases(
     n = ctx.count("suspicious_transactions", t)
     # by substance, not by the (possibly wrong) annex column
     precursor_articles = article_df.filter(pl.col("precursor_substance").is_not_null())["article_id"]
+    # cases are flagged within 90 minutes of their order and reported within a day, at least two
+    # days before the clock: only orders older than that (clamping a later case instead would flag
+    # it before its own order)
     precursor_orders = (
-        lines.filter(pl.col("article_id").is_in(precursor_articles.implode()))
+        lines.filter(
+            pl.col("article_id").is_in(precursor_articles.implode())
+            & (pl.col("ordered_at") < ctx.now_expr - pl.duration(days=2, minutes=90))
+        )
         .select("order_id", "customer_id", "ordered_at")
         .unique("order_id")
         .sort("order_id")

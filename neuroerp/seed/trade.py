@@ -436,13 +436,16 @@ def import_documents(
         .with_columns(kind=pl.when(pl.col("is_organic")).then(pl.lit("COI")).otherwise(pl.col("import_control")))
         .filter(pl.col("kind").is_not_null())
         .group_by("po_id", "kind", maintain_order=True)
-        .agg(pl.col("expected_on").first(), pl.col("status").first())
+        .agg(pl.col("expected_on").first(), pl.col("status").first(), pl.col("ordered_at").first())
         .sort("po_id", "kind")
     )
     n = needs.height
     arrival = pl.col("expected_on").cast(pl.Datetime("us")).dt.replace_time_zone("UTC") + pl.duration(hours=6)
     lead_h = pl.Series(rng.integers(96, 200, size=n))  # well over one working day ahead, weekends included
     done = pl.col("status") == "received"
+    # a pre-notification due after the clock has not been sent yet: a draft since the order
+    # (writing its future instant instead gave rows the ingest rejects as implausible)
+    sent = arrival - pl.duration(hours=lead_h) <= ctx.now_expr
     return (
         needs.with_columns(
             document_id=pl.Series(uuids(rng, n)),
@@ -454,17 +457,21 @@ def import_documents(
                 ]
             ),  # fmt: skip
             arrival_at=arrival,
-            submitted_at=arrival - pl.duration(hours=lead_h),
+            submitted_at=pl.when(sent).then(arrival - pl.duration(hours=lead_h)),
             status=pl.when(done & (pl.col("kind") == "COI"))
             .then(pl.lit("endorsed"))
             .when(done)
             .then(pl.lit("validated"))
-            .otherwise(pl.lit("submitted")),
+            .when(sent)
+            .then(pl.lit("submitted"))
+            .otherwise(pl.lit("draft")),
         )
         .with_columns(
-            updated_at=pl.when(done).then(pl.col("arrival_at") + pl.duration(hours=3)).otherwise(pl.col("submitted_at"))
+            updated_at=pl.when(done)
+            .then(pl.col("arrival_at") + pl.duration(hours=3))
+            .otherwise(pl.coalesce("submitted_at", "ordered_at"))
         )
-        .drop("expected_on")
+        .drop("expected_on", "ordered_at")
     )
 
 

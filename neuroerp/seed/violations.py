@@ -399,13 +399,18 @@ class Planter:
             .select("po_line_id", "po_id").iter_rows()
         ):  # fmt: skip
             self.add("TRACES-001", "purchase_order_line", lid, po_id=po)
-        # TRACES-002: CHED pre-notified only hours before arrival
+        # TRACES-002: CHED pre-notified only hours before arrival (of consignments arrived by now:
+        # a later one would be submitted after the clock)
         docs = self.f["import_documents"]
-        late = _choose(
-            rng, docs.filter(pl.col("kind") != "COI").sort("document_id"), _k(self.ctx, self.t, "TRACES-002")
-        )
+        arrived = docs.filter((pl.col("kind") != "COI") & (pl.col("arrival_at") <= self.ctx.now_expr))
+        late = _choose(rng, arrived.sort("document_id"), _k(self.ctx, self.t, "TRACES-002"))
         hours = rng.integers(2, 12, size=late.height)
-        changes = late.select("document_id", submitted_at=pl.col("arrival_at") - pl.duration(hours=pl.Series(hours)))
+        changes = late.select(
+            "document_id",
+            submitted_at=pl.col("arrival_at") - pl.duration(hours=pl.Series(hours)),
+        ).with_columns(  # the late submission is the document's last change unless it arrived since
+            updated_at=pl.max_horizontal(late["updated_at"], "submitted_at")
+        )
         self.f["import_documents"] = _update(docs, "document_id", changes)
         for did, h in zip(late["document_id"], hours, strict=False):
             self.add("TRACES-002", "import_document", did, hours_before_arrival=int(h))
@@ -448,10 +453,13 @@ class Planter:
     def precursor_cases_late(self) -> None:
         rng = self.rng("EXP-004")
         cases = self.f["suspicious_transactions"].sort("case_id")
-        # losses stay reported: an unreported loss would also be an unexplained stock loss (EXP-006)
-        late = _choose(
-            rng, cases.filter(pl.col("kind").is_in(["suspicious", "refused"])), _k(self.ctx, self.t, "EXP-004")
+        # losses stay reported: an unreported loss would also be an unexplained stock loss (EXP-006);
+        # cases flagged at least 96 hours ago, so that the late report is not after the clock
+        candidates = cases.filter(
+            pl.col("kind").is_in(["suspicious", "refused"])
+            & (pl.col("flagged_at") < self.ctx.now_expr - pl.duration(hours=97))
         )
+        late = _choose(rng, candidates, _k(self.ctx, self.t, "EXP-004"))
         hours = rng.integers(26, 96, size=late.height)
         never = np.arange(late.height) % 2 == 0
         changes = late.select(

@@ -27,16 +27,27 @@ More header keys:
     rule: {id: PSM-001, area: psm, severity: critical, entity: sales_order_line, subject: customer,
            legal_basis: ..., recommendation: ...}
     union_of: rules                                      # `{{ rules }}` is every rule model of the folder
+    quarantine:                                          # rows the model leaves out, with the reason
+      - {name: revoked_before_granted, where: "revoked_at < granted_at", reason: revoked before it was granted}
 
 A rule model's query returns only what it finds (entity_id, tenant_id, subject_id, evidence, and
 subject_type where the header does not fix it); the loader wraps it in the projection every
 finding shares (RULE_COLUMNS), so rules are written once and a new rule is one new file.
+
+A `union_of: rules` model reads what its rules read, not the rule relations: the build evaluates
+each rule on its own (a rule that fails is left out and recorded in `<schema>.rule_runs`, the
+others go on), so one broken rule never holds the others' findings back.
+
+`quarantine:` is for row-level problems of the source (a consent revoked before it was granted):
+the rows its conditions match are left out of the model, kept with the reason in
+`quarantine.model_rows` at every build, and reported by a warn check of the same name. Error
+severity is for what makes the whole result wrong (a duplicate key, a broken join).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import sqlglot
@@ -66,7 +77,11 @@ RULE_FIELDS = {"id", "area", "severity", "entity", "subject", "legal_basis", "re
 RULE_SEVERITIES = ("critical", "high", "medium", "info")
 RULES_PLACEHOLDER = re.compile(r"\{\{\s*rules\s*\}\}")
 VARIABLE = re.compile(r"getvariable\(\s*'([^']*)'\s*\)", re.I)
-HEADER_KEYS = {"description", "owner", "materialized", "tags", "tests", "columns", "vars", "rule", "union_of"}
+HEADER_KEYS = {
+    "description", "owner", "materialized", "tags", "tests", "columns", "vars", "rule", "union_of", "quarantine",
+}  # fmt: skip
+THIS = "{{ this }}"
+RULE_RUNS = "rule_runs"  # the relation, in the union's schema, that records each rule's outcome per build
 HEADER = re.compile(r"\A\s*/\*\s*---\s*\n(?P<yaml>.*?)\n\s*---\s*\*/", re.S)
 TEST_KINDS = ("unique", "not_null", "accepted_values", "relationships", "expression")
 SEVERITIES = ("error", "warn")
@@ -94,8 +109,35 @@ class ModelTest:
     name: str
     kind: str
     severity: str
-    sql: str  # returns the failing rows
+    template: str  # returns the failing rows; {{ this }} stands for the relation under test
     description: str
+    relation: str = ""
+
+    @property
+    def sql(self) -> str:
+        return self.template.replace(THIS, self.relation)
+
+    def on(self, relation: str) -> ModelTest:
+        """The same test of another relation (e.g. a part of the model built on its own)."""
+        return replace(self, relation=relation)
+
+
+@dataclass(frozen=True)
+class Quarantine:
+    """Rows a model leaves out because they are wrong one by one: a condition and why."""
+
+    name: str
+    where: str  # SQL condition over the model's columns
+    reason: str
+
+
+@dataclass(frozen=True)
+class Member:
+    """A rule of a `union_of: rules` model: evaluated on its own, inside the union's build."""
+
+    relation: str
+    rule: Rule
+    sql: str  # the rule's query with its shared projection
 
 
 @dataclass(frozen=True)
@@ -126,10 +168,22 @@ class Model:
     variables: dict[str, str] = field(default_factory=dict)  # run-time values the SQL reads, with descriptions
     rule: Rule | None = None
     query: str = ""  # the file's own query (a rule's before its shared projection)
+    quarantine: list[Quarantine] = field(default_factory=list)
+    members: list[Member] = field(default_factory=list)  # a union's rules, each evaluated on its own
+    union_template: str = ""  # a union's query with {{ rules }} in place of one member
 
     @property
     def relation(self) -> str:
         return f"{self.schema}.{self.name}"
+
+    @property
+    def writes(self) -> tuple[str, ...]:
+        """The relations a build writes: the model's own, and a union's record of its rules."""
+        return (self.relation, f"{self.schema}.{RULE_RUNS}") if self.members else (self.relation,)
+
+    def member_sql(self, member: Member) -> str:
+        """The union's query over one of its rules."""
+        return RULES_PLACEHOLDER.sub(lambda _: f"(\n{member.sql}\n)", self.union_template)
 
     @property
     def upstream(self) -> list[str]:
@@ -198,34 +252,76 @@ def _q(identifier: str) -> str:
 
 
 def _build_test(kind: str, args, relation: str, severity: str) -> tuple[list[ModelTest], list[str]]:
+    def test(name: str, template: str, description: str) -> ModelTest:
+        return ModelTest(name, kind, severity, template, description, relation)
+
     if kind == "unique":
         cols = _columns(args)
         listed = ", ".join(_q(c) for c in cols)
-        sql = f"SELECT {listed}, count(*) AS n FROM {relation} GROUP BY {listed} HAVING count(*) > 1"
-        return [ModelTest(f"unique_{'_'.join(cols)}", kind, severity, sql, f"{' + '.join(cols)} is unique")], []
+        sql = f"SELECT {listed}, count(*) AS n FROM {THIS} GROUP BY {listed} HAVING count(*) > 1"
+        return [test(f"unique_{'_'.join(cols)}", sql, f"{' + '.join(cols)} is unique")], []
     if kind == "not_null":
         return [
-            ModelTest(f"not_null_{c}", kind, severity, f"SELECT * FROM {relation} WHERE {_q(c)} IS NULL",
-                      f"{c} is never null")
+            test(f"not_null_{c}", f"SELECT * FROM {THIS} WHERE {_q(c)} IS NULL", f"{c} is never null")
             for c in _columns(args)
-        ], []  # fmt: skip
+        ], []
     if kind == "accepted_values":
         col, values = args["column"], list(args["values"])
         listed = ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
-        sql = f"SELECT * FROM {relation} WHERE {_q(col)} IS NOT NULL AND CAST({_q(col)} AS VARCHAR) NOT IN ({listed})"
-        return [ModelTest(f"accepted_values_{col}", kind, severity, sql, f"{col} is one of {values}")], []
+        sql = f"SELECT * FROM {THIS} WHERE {_q(col)} IS NOT NULL AND CAST({_q(col)} AS VARCHAR) NOT IN ({listed})"
+        return [test(f"accepted_values_{col}", sql, f"{col} is one of {values}")], []
     if kind == "relationships":
         col, to, parent = args["column"], args["to"], args.get("field", args["column"])
         sql = (
-            f"SELECT c.* FROM {relation} c WHERE c.{_q(col)} IS NOT NULL AND NOT EXISTS "
+            f"SELECT c.* FROM {THIS} c WHERE c.{_q(col)} IS NOT NULL AND NOT EXISTS "
             f"(SELECT 1 FROM {to} p WHERE p.{_q(parent)} = c.{_q(col)})"
         )
-        return [ModelTest(f"relationships_{col}", kind, severity, sql, f"every {col} is a {to}.{parent}")], [to]
+        return [test(f"relationships_{col}", sql, f"every {col} is a {to}.{parent}")], [to]
     name = args["name"]
     if not NAME.match(name):
         raise ValueError(f"name {name!r} (lowercase letters, digits, underscores)")
-    sql = args["sql"].replace("{{ this }}", relation).replace("{{this}}", relation)
-    return [ModelTest(name, kind, severity, sql, args.get("description", f"{name} returns no rows"))], []
+    sql = args["sql"].replace("{{this}}", THIS)
+    return [test(name, sql, args.get("description", f"{name} returns no rows"))], []
+
+
+def _quarantine(
+    path: Path, relation: str, raw, query: str, returned: list[str] | None
+) -> tuple[list[Quarantine], list[ModelTest]]:
+    """The header's quarantine rules, and a warn check per rule that lists the rows it leaves out."""
+    if raw is None:
+        return [], []
+    if not isinstance(raw, list) or not all(isinstance(r, dict) for r in raw):
+        raise ModelError(f"{_where(path)}: quarantine must be a list of {{name, where, reason}}")
+    rules, checks = [], []
+    for item in raw:
+        if set(item) != {"name", "where", "reason"}:
+            raise ModelError(
+                f"{_where(path)}: each quarantine rule has exactly name, where and reason, got {sorted(item)}"
+            )
+        name, where, reason = str(item["name"]), str(item["where"]).strip(), " ".join(str(item["reason"]).split())
+        if not NAME.match(name):
+            raise ModelError(f"{_where(path)}: quarantine name {name!r} (lowercase letters, digits, underscores)")
+        try:
+            condition = sqlglot.parse_one(f"select 1 where {where}", read="duckdb")
+        except ParseError as exc:
+            raise ModelError(f"{_where(path)}: quarantine {name}: the condition does not parse: {exc}") from None
+        unknown = {c.name for c in condition.find_all(exp.Column)} - set(returned or ())
+        if returned is not None and unknown:
+            raise ModelError(f"{_where(path)}: quarantine {name}: {sorted(unknown)} are not columns of the model")
+        rules.append(Quarantine(name, where, reason))
+        checks.append(
+            ModelTest(name, "quarantine", "warn", f"SELECT * FROM (\n{query}\n) AS quarantined WHERE {where}",
+                      f"rows left out of the model: {reason}", relation)
+        )  # fmt: skip
+    return rules, checks
+
+
+def quarantined_sql(query: str, rules: list[Quarantine]) -> str:
+    """The model's query without the rows any quarantine rule matches (a null condition keeps the row)."""
+    if not rules:
+        return query
+    matched = " or ".join(f"({r.where})" for r in rules)
+    return f"select * from (\n{query}\n) as checked\nwhere not coalesce({matched}, false)"
 
 
 def _references(path: Path, statement: exp.Query) -> list[Reference]:
@@ -346,6 +442,7 @@ def read_model(path: Path, root: Path, rule_relations: dict[str, list[str]] | No
     materialized = header.get("materialized", "table")
     if materialized not in ("table", "view"):
         raise ModelError(f"{_where(path)}: materialized must be table or view, got {materialized!r}")
+    template = ""  # a union's query with the placeholder, for each rule on its own
     if header.get("union_of") is not None:
         if header["union_of"] != "rules" or not RULES_PLACEHOLDER.search(body):
             raise ModelError(f"{_where(path)}: union_of: rules needs the placeholder {{{{ rules }}}} in the query")
@@ -353,6 +450,7 @@ def read_model(path: Path, root: Path, rule_relations: dict[str, list[str]] | No
         if not members:
             raise ModelError(f"{_where(path)}: union_of: rules, but {schema}/ holds no model with a rule: header")
         union = " union all by name ".join(f"select * from {m}" for m in members)
+        template = body.strip().rstrip(";")
         body = RULES_PLACEHOLDER.sub(lambda _: f"({union})", body)  # one line: line numbers stay true
     variables = _mapping(path, header, "vars")
     _check_variables(path, body, variables)
@@ -378,23 +476,47 @@ def read_model(path: Path, root: Path, rule_relations: dict[str, list[str]] | No
             f"{_where(path)}: columns {sorted(set(columns) - set(returned))} are not in the query's result"
         )
     tests, deps = _test_list(path, f"{schema}.{name}", header.get("tests", []))
+    if header.get("quarantine") is not None and (rule or header.get("union_of")):
+        raise ModelError(f"{_where(path)}: rules and unions find rows; quarantine belongs to the models they read")
+    quarantine, quarantine_checks = _quarantine(path, f"{schema}.{name}", header.get("quarantine"), query, returned)
+    if {t.name for t in tests} & {t.name for t in quarantine_checks}:
+        raise ModelError(f"{_where(path)}: a quarantine rule and a test share a name")
     return Model(
         schema=schema,
         name=name,
         path=path,
-        sql=_rule_sql(rule, query) if rule else query,
+        sql=_rule_sql(rule, query) if rule else quarantined_sql(query, quarantine),
         materialized=materialized,
         description=" ".join(str(header.get("description", "")).split()),
         owner=header.get("owner"),
         tags=list(header.get("tags", [])),
-        tests=tests,
+        tests=tests + quarantine_checks,
         references=_references(path, statement),
         test_dependencies=deps,
         columns=columns,
         variables=variables,
         rule=rule,
         query=query,
+        quarantine=quarantine,
+        union_template=template,
     )
+
+
+def _gather_members(union: Model, rules: list[Model]) -> None:
+    """A union reads what its rules read: each rule is evaluated inside the union's build, so a
+    rule's own relation (a view for analysts) is no dependency and cannot hold the union back."""
+    union.members = [Member(r.relation, r.rule, r.sql) for r in rules if r.rule]
+    own = {r.relation for r in rules}
+    inherited = [ref for r in rules for ref in r.references]
+    union.references = [ref for ref in union.references if ref.relation not in own] + inherited
+    union.test_dependencies = [d for d in union.test_dependencies if d not in own]
+    joined = " union all by name ".join(f"select * from (\n{m.sql}\n)" for m in union.members)
+    union.sql = RULES_PLACEHOLDER.sub(lambda _: f"(\n{joined}\n)", union.union_template)
+
+
+def producers(models: list[Model]) -> dict[str, str]:
+    """Relations a build writes besides the model's own (a union's rule_runs), to the model's relation."""
+    return {w: m.relation for m in models for w in m.writes if w != m.relation}
 
 
 def _rule_relations(paths: list[Path], root: Path) -> dict[str, list[str]]:
@@ -421,12 +543,19 @@ def load_models(root: Path, external: set[str], reserved: frozenset[str] = RESER
     models = [read_model(p, root, rule_relations) for p in paths]
     by_relation = {m.relation: m for m in models}
     for m in models:
+        if m.union_template:
+            _gather_members(m, [by_relation[r] for r in rule_relations[m.schema]])
+    by_relation |= {w: m for m in models for w in m.writes}
+    for m in models:
         if m.schema in reserved:
             raise ModelError(
                 f"{_where(m.path)}: schema {m.schema!r} is written by the pipeline itself; choose another folder"
             )
-        if m.relation in external:
-            raise ModelError(f"{_where(m.path)}: {m.relation} is written by a Python asset; name the model differently")
+        for written in m.writes:
+            if written in external:
+                raise ModelError(
+                    f"{_where(m.path)}: {written} is written by a Python asset; name the model differently"
+                )
         for ref in m.references:
             if ref.relation not in by_relation and ref.relation not in external:
                 raise ModelError(
@@ -449,6 +578,7 @@ class PythonStep:
     name: str
     writes: tuple[str, ...]
     reads: tuple[str, ...] = ()
+    side: tuple[str, ...] = ()  # of its writes, those that are no asset of their own but part of the first
 
     @property
     def relation(self) -> str:
@@ -461,7 +591,7 @@ class PythonStep:
 
 def build_order(models: list[Model], steps: list[PythonStep]) -> list[Model | PythonStep]:
     """Models and Python steps in an order where each comes after everything it reads."""
-    by_relation: dict[str, Model | PythonStep] = {m.relation: m for m in models}
+    by_relation: dict[str, Model | PythonStep] = {w: m for m in models for w in m.writes}
     for step in steps:
         by_relation.update({w: step for w in step.writes})
     return _ordered([*steps, *models], by_relation)

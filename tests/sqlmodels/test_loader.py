@@ -189,10 +189,15 @@ def test_a_rule_file_holds_only_what_it_finds_and_the_union_collects_every_rule(
     assert set(rule.columns) == {"rule_id", "area", "severity", "entity_type", "entity_id", "tenant_id",
                                  "subject_type", "subject_id", "evidence", "legal_basis", "recommendation"}  # fmt: skip
     union = models["checks.findings"]
-    assert set(union.upstream) == {"checks.a_rule", "checks.b_rule"}
+    # the union evaluates each rule itself: it reads what the rules read, so a failing rule's own
+    # asset (a view for analysts) cannot hold it back
+    assert set(union.upstream) == {"raw.sales_orders"}
+    assert [m.relation for m in union.members] == ["checks.a_rule", "checks.b_rule"]
+    assert union.writes == ("checks.findings", "checks.rule_runs")
+    assert "'R-2' as rule_id" in union.member_sql(union.members[1]) and "'R-1'" not in union.member_sql(
+        union.members[1]
+    )
     assert set(union.columns) == {"rule_id", "entity_id", "legal_basis"}  # the shared descriptions it returns
-    order = list(models)
-    assert order.index("checks.findings") > max(order.index("checks.a_rule"), order.index("checks.b_rule"))
 
 
 def test_rules_run_in_duckdb_with_the_shared_projection(tmp_path):
@@ -263,3 +268,49 @@ def test_python_steps_take_their_place_in_the_build_order(tmp_path):
     looping = PythonStep("loop", writes=("checks.history",), reads=("checks.scores",))
     with pytest.raises(ModelError, match="dependency cycle"):
         build_order(models, [looping])
+
+
+QUARANTINED = """
+/* ---
+quarantine:
+  - {name: revoked_before_granted, where: "revoked_at < granted_at", reason: revoked before it was granted}
+--- */
+select id, granted_at, revoked_at from raw.customers
+"""
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        (QUARANTINED.replace("revoked_at < granted_at", "nope < granted_at"), "['nope'] are not columns of the model"),
+        (QUARANTINED.replace("revoked_at < granted_at", "revoked_at <"), "the condition does not parse"),
+        (QUARANTINED.replace(", reason: revoked before it was granted", ""), "exactly name, where and reason"),
+        (QUARANTINED.replace("name: revoked_before_granted", "name: Revoked"), "quarantine name 'Revoked'"),
+        (
+            QUARANTINED.replace(
+                "quarantine:\n",
+                "tests:\n  - unique: {column: id, severity: warn}\n  - expression: "
+                "{name: revoked_before_granted, sql: select 1}\nquarantine:\n",
+            ),
+            "a quarantine rule and a test share a name",
+        ),  # fmt: skip
+        (
+            RULE.format(rid="R-1").replace("--- */", "quarantine:\n  - {name: q, where: x, reason: y}\n--- */"),
+            "quarantine belongs to the models they read",
+        ),  # fmt: skip
+    ],
+)
+def test_quarantine_errors(tmp_path, text, expected):
+    path = write(tmp_path, "checks/m.sql", text)
+    message = _error(tmp_path)
+    assert message.startswith(str(path)) and expected in message, message
+
+
+def test_a_quarantine_rule_filters_the_model_and_is_a_warn_check(tmp_path):
+    write(tmp_path, "staging/consents.sql", QUARANTINED)
+    (model,) = load_models(tmp_path, EXTERNAL)
+    (check,) = model.tests
+    assert (check.name, check.kind, check.severity) == ("revoked_before_granted", "quarantine", "warn")
+    assert "WHERE revoked_at < granted_at" in check.sql and "revoked before it was granted" in check.description
+    assert "not coalesce((revoked_at < granted_at), false)" in model.sql  # a null condition keeps the row
+    assert model.query.startswith("select id")  # the file's own query stays as written

@@ -1,5 +1,6 @@
 """Building models in a real DuckDB warehouse: every test kind passing and failing, atomic swaps."""
 
+import datetime as dt
 import threading
 
 import dagster as dg
@@ -14,7 +15,7 @@ from neuroerp.seed import seed_source
 from neuroerp.sqlmodels import build, load_models, run_test
 from tests.conftest import AS_OF, SEED
 from tests.ingest.conftest import ingest_all
-from tests.sqlmodels.test_loader import write
+from tests.sqlmodels.test_loader import RULE, write
 
 
 @pytest.fixture(scope="module")
@@ -175,3 +176,152 @@ def test_an_error_test_blocks_downstream_models_in_dagster(tmp_path):
     assert {"probe/warned", "probe/after_warning"} <= done  # a warning does not block
     checks = {(e.asset_key.to_user_string(), e.check_name): e.passed for e in result.get_asset_check_evaluations()}
     assert checks[("probe/upstream", "unique_id")] is False
+
+
+# ------------------------------------------------------------------------------------ quarantine
+
+CONSENTS = """
+/* ---
+materialized: {materialized}
+quarantine:
+  - {{name: revoked_before_granted, where: "revoked_at < granted_at", reason: revoked before it was granted}}
+--- */
+select * from raw.probe_consents
+"""
+
+
+@pytest.mark.parametrize("materialized", ["view", "table"])
+def test_quarantined_rows_are_left_out_and_kept_with_their_reason_since_first_seen(tmp_path, materialized):
+    conn = duckdb.connect()
+    conn.execute("CREATE SCHEMA raw")
+    conn.execute("CREATE TABLE raw.probe_consents (id INTEGER, granted_at DATE, revoked_at DATE)")
+    conn.execute(
+        "INSERT INTO raw.probe_consents VALUES (1, '2026-01-02', NULL), (2, '2026-01-02', '2026-01-01'), "
+        "(3, '2026-01-02', '2026-01-02'), (4, '2026-01-05', '2026-01-03')"
+    )  # 2 and 4 were revoked before they were granted; 3 on the same day is fine, 1 is in force
+    write(tmp_path, "probe/consents.sql", CONSENTS.format(materialized=materialized))
+    (model,) = load_models(tmp_path, EXTERNAL | {"raw.probe_consents"})
+    first = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
+    built = build(conn, model, now=first)
+    assert built.quarantined == {"revoked_before_granted": 2}
+    assert conn.execute("SELECT id FROM probe.consents ORDER BY id").fetchall() == [(1,), (3,)]
+    (check,) = [run_test(conn, t) for t in model.tests]
+    assert check.failing_rows == 2 and {r["id"] for r in check.sample} == {"2", "4"}
+    rows = conn.execute(
+        "SELECT relation, rule, reason, json_extract(row_json, '$.id')::int, first_seen_at, last_seen_at "
+        "FROM quarantine.model_rows ORDER BY 4"
+    ).fetchall()
+    assert rows == [
+        ("probe.consents", "revoked_before_granted", "revoked before it was granted", i, first, first) for i in (2, 4)
+    ]
+    # the source fixes one row and breaks another: the fixed one leaves quarantine, the other
+    # keeps the instant it was first left out
+    conn.execute("UPDATE raw.probe_consents SET revoked_at = NULL WHERE id = 2")
+    conn.execute("UPDATE raw.probe_consents SET revoked_at = '2026-01-01' WHERE id = 1")
+    later = first + dt.timedelta(hours=1)
+    assert build(conn, model, now=later).quarantined == {"revoked_before_granted": 2}
+    rows = conn.execute(
+        "SELECT json_extract(row_json, '$.id')::int, first_seen_at, last_seen_at FROM quarantine.model_rows ORDER BY 1"
+    ).fetchall()
+    assert rows == [(1, later, later), (4, first, later)]
+    assert conn.execute("SELECT id FROM probe.consents ORDER BY id").fetchall() == [(2,), (3,)]
+
+
+def test_a_quarantine_warning_does_not_block_downstream_models_in_dagster(tmp_path):
+    root = tmp_path / "sql"
+    write(root, "probe/lines.sql", "/* ---\nquarantine:\n  - {name: negative_quantity, where: q < 0, reason: negative}\n"
+                                  "--- */\nselect * from (values (1, 2.0), (2, -1.0)) as t(id, q)")  # fmt: skip
+    write(root, "probe/totals.sql", "select sum(q) as total from probe.lines")
+    result = dg.materialize(
+        load_sql_assets(root), resources={"warehouse": Warehouse(home=str(tmp_path))}, raise_on_error=False
+    )
+    assert result.success
+    (check,) = result.get_asset_check_evaluations()
+    assert (check.check_name, check.passed, check.severity) == ("negative_quantity", False, dg.AssetCheckSeverity.WARN)
+    (lines,) = [e for e in result.get_asset_materialization_events() if e.asset_key.to_user_string() == "probe/lines"]
+    assert lines.materialization.metadata["quarantined_total"].value == 1
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+        assert conn.execute("SELECT total FROM probe.totals").fetchall() == [(2.0,)]
+
+
+# ------------------------------------------------------------------- a union evaluates each rule
+
+
+def _rules_folder(tmp_path, broken: str) -> list:
+    write(tmp_path, "checks/a_rule.sql", RULE.format(rid="R-1"))
+    write(tmp_path, "checks/b_rule.sql", RULE.format(rid="R-2").replace("area: psm", "area: gdpr")
+          .replace("from raw.sales_orders", broken))  # fmt: skip
+    write(tmp_path, "checks/findings.sql", "/* ---\nunion_of: rules\ntests:\n  - unique: entity_id\n--- */\n"
+                                           "select rule_id, area, entity_id from {{ rules }} as f")  # fmt: skip
+    write(tmp_path, "checks/after.sql", "select rule_id, status from checks.rule_runs")
+    return load_models(tmp_path, EXTERNAL)
+
+
+@pytest.mark.parametrize(
+    "broken, error",
+    [
+        ("from raw.sales_orders where error('boom') is null", "boom"),  # fails at run time, not when bound
+        ("from raw.sales_orders, range(2)", "test unique_entity_id found 1 rows"),  # lists an entity twice
+    ],
+)
+def test_a_failing_rule_is_left_out_of_the_union_and_recorded(tmp_path, broken, error):
+    conn = duckdb.connect()
+    conn.execute(
+        "CREATE SCHEMA raw; CREATE TABLE raw.sales_orders (order_id VARCHAR, tenant_id VARCHAR, customer_id VARCHAR)"
+    )
+    conn.execute("INSERT INTO raw.sales_orders VALUES ('o1', 't', 'c1')")
+    models = {m.relation: m for m in _rules_folder(tmp_path, broken)}
+    union = models["checks.findings"]
+    first = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
+    built = build(conn, union, now=first, run_id="run-1")
+    assert [(m.rule_id, m.status) for m in built.members] == [("R-1", "ok"), ("R-2", "failed")]
+    assert error in built.failed_members[0].error
+    assert conn.execute("SELECT rule_id, entity_id FROM checks.findings").fetchall() == [("R-1", "o1")]
+    runs = conn.execute(
+        "SELECT evaluated_at, run_id, rule_id, area, relation, status, findings FROM checks.rule_runs ORDER BY rule_id"
+    ).fetchall()
+    assert runs == [(first, "run-1", "R-1", "psm", "checks.a_rule", "ok", 1),
+                    (first, "run-1", "R-2", "gdpr", "checks.b_rule", "failed", None)]  # fmt: skip
+    build(conn, models["checks.after"])  # a model after the union reads the record of its rules
+    assert conn.execute("SELECT count(*) FROM checks.after").fetchall() == [(2,)]
+
+
+def test_a_union_whose_every_rule_fails_keeps_its_shape_or_fails_on_its_first_build(tmp_path):
+    conn = duckdb.connect()
+    conn.execute(
+        "CREATE SCHEMA raw; CREATE TABLE raw.sales_orders (order_id VARCHAR, tenant_id VARCHAR, customer_id VARCHAR)"
+    )
+    models = {m.relation: m for m in _rules_folder(tmp_path, "from raw.sales_orders")}
+    union = models["checks.findings"]
+    build(conn, union)
+    conn.execute("DROP TABLE raw.sales_orders")  # now every rule fails
+    built = build(conn, union)
+    assert [m.status for m in built.members] == ["failed", "failed"]
+    assert conn.execute("SELECT count(*) FROM checks.findings").fetchall() == [(0,)]
+    conn.execute("DROP TABLE checks.findings")
+    with pytest.raises(duckdb.Error, match="every rule failed and no earlier version exists"):
+        build(conn, union)
+
+
+def test_a_failing_rule_fails_its_asset_and_the_run_but_not_the_union_or_what_follows_in_dagster(tmp_path):
+    root = tmp_path / "sql"
+    _rules_folder(root, "from raw.sales_orders where error('boom') is null")
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as conn:
+        conn.execute("CREATE SCHEMA raw; CREATE TABLE raw.sales_orders (order_id VARCHAR, tenant_id VARCHAR, "
+                     "customer_id VARCHAR); INSERT INTO raw.sales_orders VALUES ('o1', 't', 'c1')")  # fmt: skip
+    result = dg.materialize(
+        load_sql_assets(root, EXTERNAL), resources={"warehouse": Warehouse(home=str(tmp_path))}, raise_on_error=False
+    )
+    assert not result.success
+    assert [e.step_key for e in result.get_step_failure_events()] == ["checks__b_rule"]
+    done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert {"checks/a_rule", "checks/findings", "checks/after"} <= done
+    checks = {
+        e.check_name: e
+        for e in result.get_asset_check_evaluations()
+        if e.asset_key.to_user_string() == "checks/findings"
+    }
+    assert not checks["every_rule_evaluated"].passed
+    assert checks["every_rule_evaluated"].severity == dg.AssetCheckSeverity.ERROR
+    assert checks["every_rule_evaluated"].metadata["stale_areas"].value == ["gdpr"]
+    assert checks["unique_entity_id"].passed
