@@ -63,14 +63,16 @@ def _spec(table: str, description: str, deps: list[str]) -> dg.AssetSpec:
             "and no cached answer predates the index's current state.",
         )  # fmt: skip
     ],
-    pool="duckdb_warehouse",
+    # it only reads the warehouse (read-only, briefly): its own pool keeps syncs of the index one at a
+    # time without holding the warehouse's writers back while the model embeds
+    pool="lancedb_vectors",
     can_subset=False,
 )
 def search_index(context: dg.AssetExecutionContext, warehouse: Warehouse, search: SearchIndex):
     """Embed what changed since the last run (content hash per row; a model change re-embeds all),
     delete what left the warehouse, and drop the query cache's answers of the old index."""
     settings = search.settings
-    with warehouse.connect() as conn:  # read, then let go of the warehouse before the model works
+    with warehouse.connect(read_only=True) as conn:  # read, then let go of the warehouse before the model works
         documents = read_documents(conn)
     report = sync_documents(documents, settings)
     for table, result in report.results.items():
