@@ -103,15 +103,18 @@ def _rule_overrides(given: tuple[str, ...]) -> dict[str, str]:
     return overrides
 
 
-@main.command(help="Materialise all assets (or a Dagster selection) once, in-process.")
-@click.option("--select", "selection", default=None, help='Dagster asset selection, e.g. "group:ingest_crm".')
-@click.option(
+as_of_option = click.option(
     "--as-of",
     type=click.DateTime(["%Y-%m-%d"]),
     envvar="NEUROERP_AS_OF",
     default=None,
     help="The day the compliance rules judge (default: today); recorded with the run.",
 )
+
+
+@main.command(help="Materialise all assets (or a Dagster selection) once, in-process.")
+@click.option("--select", "selection", default=None, help='Dagster asset selection, e.g. "group:ingest_crm".')
+@as_of_option
 @click.option("--rule", "rules", multiple=True, metavar="NAME=VALUE",
               help="Override a value of compliance.settings for this run (repeatable); recorded with the run.")  # fmt: skip
 def materialize(selection: str | None, as_of, rules: tuple[str, ...]) -> None:
@@ -364,20 +367,22 @@ def _print_failures(result, tracker: _StepTracker) -> None:
 @main.command(help="Create the embedded demo ERP if missing, materialise everything, print a summary.")
 @click.option("--scale", type=float, default=DEMO_SCALE, show_default=True, help="Size of a new demo ERP.")
 @click.option("--seed", "seed_value", type=int, default=42, show_default=True)
-def demo(scale: float, seed_value: int) -> None:
+@as_of_option
+def demo(scale: float, seed_value: int, as_of) -> None:
     settings = apply_defaults()
+    day = as_of.date() if as_of else dt.datetime.now(dt.UTC).date()
     console.print(f"data home: {settings.home}")
     if settings.uses_demo_source:
         database = settings.home / "demo-erp.sqlite"
         if not database.exists():
             console.print(f"creating the demo ERP (scale {scale}) at {database}")
-            _seed(settings.source_url, scale, seed_value, dt.datetime.now(dt.UTC).date(), True, False,
+            _seed(settings.source_url, scale, seed_value, day, True, False,
                   settings.home / "seed-manifest.json")  # fmt: skip
         else:
             console.print(f"using the existing demo ERP at {database}")
     else:
         console.print(f"using the ERP source from NEUROERP_SOURCE_URL ({_redact(settings.source_url)})")
-    ok = run_materialization(overrides=_rule_overrides(()))
+    ok = run_materialization(as_of=day, overrides=_rule_overrides(()))
     console.print(f"warehouse: {settings.warehouse_path}")
     console.print(f"reports:   {settings.reports_dir}")
     sys.exit(0 if ok else 1)
