@@ -103,15 +103,18 @@ def _rule_overrides(given: tuple[str, ...]) -> dict[str, str]:
     return overrides
 
 
-@main.command(help="Materialise all assets (or a Dagster selection) once, in-process.")
-@click.option("--select", "selection", default=None, help='Dagster asset selection, e.g. "group:ingest_crm".')
-@click.option(
+as_of_option = click.option(
     "--as-of",
     type=click.DateTime(["%Y-%m-%d"]),
     envvar="NEUROERP_AS_OF",
     default=None,
     help="The day the compliance rules judge (default: today); recorded with the run.",
 )
+
+
+@main.command(help="Materialise all assets (or a Dagster selection) once, in-process.")
+@click.option("--select", "selection", default=None, help='Dagster asset selection, e.g. "group:ingest_crm".')
+@as_of_option
 @click.option("--rule", "rules", multiple=True, metavar="NAME=VALUE",
               help="Override a value of compliance.settings for this run (repeatable); recorded with the run.")  # fmt: skip
 def materialize(selection: str | None, as_of, rules: tuple[str, ...]) -> None:
@@ -364,20 +367,22 @@ def _print_failures(result, tracker: _StepTracker) -> None:
 @main.command(help="Create the embedded demo ERP if missing, materialise everything, print a summary.")
 @click.option("--scale", type=float, default=DEMO_SCALE, show_default=True, help="Size of a new demo ERP.")
 @click.option("--seed", "seed_value", type=int, default=42, show_default=True)
-def demo(scale: float, seed_value: int) -> None:
+@as_of_option
+def demo(scale: float, seed_value: int, as_of) -> None:
     settings = apply_defaults()
+    day = as_of.date() if as_of else dt.datetime.now(dt.UTC).date()
     console.print(f"data home: {settings.home}")
     if settings.uses_demo_source:
         database = settings.home / "demo-erp.sqlite"
         if not database.exists():
             console.print(f"creating the demo ERP (scale {scale}) at {database}")
-            _seed(settings.source_url, scale, seed_value, dt.datetime.now(dt.UTC).date(), True, False,
+            _seed(settings.source_url, scale, seed_value, day, True, False,
                   settings.home / "seed-manifest.json")  # fmt: skip
         else:
             console.print(f"using the existing demo ERP at {database}")
     else:
         console.print(f"using the ERP source from NEUROERP_SOURCE_URL ({_redact(settings.source_url)})")
-    ok = run_materialization(overrides=_rule_overrides(()))
+    ok = run_materialization(as_of=day, overrides=_rule_overrides(()))
     console.print(f"warehouse: {settings.warehouse_path}")
     console.print(f"reports:   {settings.reports_dir}")
     sys.exit(0 if ok else 1)
@@ -454,6 +459,88 @@ def _redact(url: str) -> str:
     import sqlalchemy as sa
 
     return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+# ----------------------------------------------------------------------------------- search
+
+
+@main.command(
+    help="Semantic and full-text (hybrid) search over articles and customers; --stats for the index and cache."
+)
+@click.argument("query", required=False)
+@click.option("--kind", type=click.Choice(["article", "customer"]), default=None, help="Only articles or customers.")
+@click.option("--tenant", default=None, help="Only this tenant's rows (tenant_id).")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True)
+@click.option("--mode", type=click.Choice(["hybrid", "vector", "text"]), default="hybrid", show_default=True,
+              help="hybrid: meaning and words fused; vector: meaning only; text: words only.")  # fmt: skip
+@click.option("--no-cache", is_flag=True, help="Search even when a cached answer exists (and do not store one).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit on stdout.")
+@click.option("--stats", is_flag=True, help="What the index holds and how the query cache does.")
+def search(query, kind, tenant, limit, mode, no_cache, as_json, stats) -> None:
+    import dataclasses
+    import json
+
+    from neuroerp.search.config import SearchSettings
+    from neuroerp.search.search import MAX_TEXT_WORDS, IndexMissing, QueryError
+    from neuroerp.search.service import open_searcher
+
+    settings = SearchSettings.from_env(apply_defaults().home)
+    out = Console()
+    if stats:
+        _search_stats(settings, out)
+        return
+    if query is None:
+        raise click.UsageError("give a QUERY, e.g. neuroerp search 'Dünger für Raps', or --stats")
+    searcher = open_searcher(settings)
+    try:
+        result = searcher.search(query, kind=kind, tenant=tenant, limit=limit, mode=mode, use_cache=not no_cache)
+    except QueryError as exc:
+        raise click.BadParameter(str(exc), param_hint="QUERY") from exc
+    except IndexMissing as exc:
+        raise click.ClickException(f"{exc} (neuroerp materialize --select group:search)") from exc
+    finally:
+        searcher.cache.close()
+    if as_json:
+        for hit in result.hits:
+            out.print_json(json.dumps(dataclasses.asdict(hit) | {"why": hit.why}, ensure_ascii=False, default=str))
+        return
+    where = "cache" if result.cached else f"{result.mode} search"
+    table = Table(title=f"{len(result.hits)} hits for {query!r} ({where}, {result.seconds * 1000:.0f} ms)")
+    for column in ("#", "kind", "number", "name", "tenant", "category / place", "why it matched"):
+        table.add_column(column, overflow="fold")
+    for rank, hit in enumerate(result.hits, start=1):
+        detail = " / ".join(x for x in (hit.category, hit.place) if x) + ("" if hit.active else " (inactive)")
+        table.add_row(str(rank), hit.kind, hit.number, hit.name, hit.tenant_id, detail, hit.why)
+    out.print(table)
+    if result.truncated:
+        console.print(
+            f"[yellow]the query has more than {MAX_TEXT_WORDS} words: the text indexes read the first {MAX_TEXT_WORDS}"
+        )
+
+
+def _search_stats(settings, out: Console) -> None:
+    from neuroerp.search.cache import QueryCache
+    from neuroerp.search.service import describe
+
+    tables = describe(settings)
+    index_table = Table(title=f"search index under {settings.vectors_dir}")
+    for column in ("table", "rows", "version", "model", "last embedded"):
+        index_table.add_column(column)
+    for info in tables:
+        models = ", ".join(f"{m} ({n:,})" for m, n in info.models.items())
+        index_table.add_row(info.table, f"{info.rows:,}", str(info.version), models, info.last_embedded_at or "")
+    out.print(index_table if tables else "no search index yet (neuroerp materialize --select group:search)")
+    with QueryCache(settings.cache_path, settings.cache_ttl_s) as cache:
+        s = cache.stats()
+    rate = f"{s.hit_rate:.1%}" if s.hit_rate is not None else "no lookups yet"
+    cache_table = Table(title=f"query cache (TTL {settings.cache_ttl_s} s)")
+    for column in ("lookups", "hits", "misses", "hit rate", "expired", "entries", "index changes", "purged"):
+        cache_table.add_column(column, justify="right")
+    cache_table.add_row(
+        f"{s.lookups:,}", f"{s.hits:,}", f"{s.misses:,}", rate, f"{s.expired:,}", f"{s.entries:,}",
+        f"{s.invalidations:,}", f"{s.purged:,}",
+    )  # fmt: skip
+    out.print(cache_table)
 
 
 if __name__ == "__main__":

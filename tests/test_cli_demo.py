@@ -1,6 +1,7 @@
 """The quick start: `neuroerp demo` on a fresh data home, and `neuroerp materialize` exit codes."""
 
 import datetime as dt
+import json
 import os
 import signal
 import subprocess
@@ -30,14 +31,15 @@ def test_definitions_load_and_every_asset_is_described():
 
 
 def test_demo_creates_the_embedded_source_and_materialises(tmp_path):
-    env = _env(tmp_path)
+    env = _env(tmp_path) | {"NEUROERP_AS_OF": "2026-10-01"}  # a past day: generated and judged as of it
     result = CliRunner().invoke(main, ["demo", "--scale", "0.01"], env=env)
     assert result.exit_code == 0, result.output
     home = tmp_path / "home"
     assert (home / "demo-erp.sqlite").exists()
-    assert (home / "seed-manifest.json").exists()
+    assert json.loads((home / "seed-manifest.json").read_text())["as_of"] == "2026-10-01"
     with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
         rows = dict(conn.execute("SELECT table_name, row_count FROM ops.source_profile").fetchall())
+        assert conn.execute("SELECT as_of FROM compliance.settings").fetchall() == [(dt.date(2026, 10, 1),)]
     assert len(rows) == 27 and rows["sales_orders"] > 0
     # a second run reuses the source
     again = CliRunner().invoke(main, ["demo", "--scale", "0.01"], env=env)

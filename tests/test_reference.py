@@ -6,15 +6,21 @@ import pytest
 
 from neuroerp import reference
 from neuroerp.contract import GERMAN_LANDS
-from neuroerp.reference.build import DATA_DIR, DEFAULT_SOURCE_DIR, build_all, bvl_local_date
+from neuroerp.reference.build import DATA_DIR, DEFAULT_SOURCE_DIR, SHARED_SOURCE_DIR, build_all, bvl_local_date
 
 
-@pytest.mark.skipif(not Path(DEFAULT_SOURCE_DIR).exists(), reason="shared/reference/ is not beside the checkout")
 def test_packaged_files_equal_a_rebuild_from_the_sources():
     for name, text in build_all().items():
         assert (DATA_DIR / name).read_text(encoding="utf-8") == text, (
             f"{name} drifted: run python -m neuroerp.reference.build"
         )
+
+
+@pytest.mark.skipif(not SHARED_SOURCE_DIR.exists(), reason="shared/reference/ is not beside the checkout")
+def test_shipped_sources_are_the_shared_snapshots():
+    shipped = {p.name: p.read_bytes() for p in Path(DEFAULT_SOURCE_DIR).iterdir()}
+    shared = {p.name: p.read_bytes() for p in SHARED_SOURCE_DIR.iterdir()}
+    assert shipped == shared, "copy shared/reference/ into neuroerp/reference/sources/ and rebuild"
 
 
 def test_bvl_dates_are_german_local_dates():

@@ -1,8 +1,10 @@
-"""Build the packaged reference data from the public sources in `shared/reference/`.
+"""Build the packaged reference data from the public sources in `neuroerp/reference/sources/`.
 
-Run `python -m neuroerp.reference.build [SOURCE_DIR]` after a new snapshot arrives; the output in
-`neuroerp/reference/data/` is committed, so the product needs no download at run time.
-A test rebuilds it and compares, so the packaged files never drift from their sources.
+The sources are copies of the public snapshots (`shared/reference/`, with their licences), shipped
+so that every clone can check the packaged data against them. After a new snapshot arrives, copy
+it into `sources/` and run `python -m neuroerp.reference.build [SOURCE_DIR]`; the output in
+`neuroerp/reference/data/` is committed, so the product needs no download at run time. A test
+rebuilds it and compares, so the packaged files never drift from their sources.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 DATA_DIR = Path(__file__).parent / "data"
-DEFAULT_SOURCE_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference"
+DEFAULT_SOURCE_DIR = Path(__file__).parent / "sources"
+SHARED_SOURCE_DIR = Path(__file__).resolve().parents[3] / "shared" / "reference"
 BERLIN = ZoneInfo("Europe/Berlin")
 
 # German product names for fertilisers of the Dutch list (FarmHackNL), with their EU 2019/1148

@@ -119,15 +119,18 @@ def test_a_failing_model_leaves_the_previous_version(tmp_path, conn):
 def test_readers_never_see_half_a_table(tmp_path, warehouse_path):
     writer = duckdb.connect(str(warehouse_path))
     seen: set[int] = set()
-    stop = threading.Event()
+    vanished: list[str] = []  # the table missing after it was first built: a swap not atomic
+    built, stop = threading.Event(), threading.Event()
 
     def read() -> None:
         reader = writer.cursor()  # a second connection to the same database
         while not stop.is_set():
+            existed = built.is_set()
             try:
                 seen.add(reader.execute("SELECT count(*) FROM probe.big").fetchall()[0][0])
-            except duckdb.CatalogException:
-                pass  # before the first build
+            except duckdb.CatalogException as error:
+                if existed:
+                    vanished.append(str(error))
 
     thread = threading.Thread(target=read)
     thread.start()
@@ -136,11 +139,13 @@ def test_readers_never_see_half_a_table(tmp_path, warehouse_path):
             write(tmp_path, "probe/big.sql", f"select range as n, md5(range::varchar) as h from range({rows})")
             (model,) = load_models(tmp_path, EXTERNAL)
             build(writer, model)
+            built.set()
     finally:
         stop.set()
         thread.join()
         writer.close()
     assert seen <= {200_000, 300_000} and seen
+    assert vanished == [], vanished[:3]
 
 
 def test_a_build_cleans_up_after_a_crashed_one(tmp_path, conn):
