@@ -183,27 +183,33 @@ class IngestStore:
         self.stage_on_disk = large_read
         self.staged = self.bad_rows = 0
         self.deletions = self.has_seen = False
+        statements = [
+            (
+                "CREATE OR REPLACE TEMP TABLE "
+                "(source_pk VARCHAR, row_hash VARCHAR, reasons VARCHAR, row_json VARCHAR, row_length BIGINT)",
+                "bad",
+            ),
+            ("CREATE OR REPLACE TEMP TABLE (source_pk VARCHAR)", "deleted"),
+        ]
         if first_load:
             self.conn.execute(f"DELETE FROM {self.raw}")  # rows a version without one transaction left
             self.target = self.raw
         else:
             temp = "" if large_read else "TEMP "
-            self._create(f"CREATE OR REPLACE {temp}TABLE AS SELECT * FROM {self.raw} LIMIT 0", "ok")
+            statements.append((f"CREATE OR REPLACE {temp}TABLE AS SELECT * FROM {self.raw} LIMIT 0", "ok"))
             self.target = self.scratch("ok")
-        self._create(
-            "CREATE OR REPLACE TEMP TABLE "
-            "(source_pk VARCHAR, row_hash VARCHAR, reasons VARCHAR, row_json VARCHAR, row_length BIGINT)",
-            "bad",
-        )
-        self._create("CREATE OR REPLACE TEMP TABLE (source_pk VARCHAR)", "deleted")
+        self._create(*zip(*statements, strict=True))  # one call: each costs a round of DuckDB's planner
 
-    def _create(self, statement: str, part: str) -> str:
-        """Run `statement` with TABLE as the scratch table `part`; it is dropped at the end of the run."""
-        name = self.scratch(part)
-        self.conn.execute(statement.replace(" TABLE ", f" TABLE {name} ", 1))
-        if name not in self.created:
-            self.created.append(name)
-        return name
+    def _create(self, statement: str | tuple[str, ...], part: str | tuple[str, ...]) -> str:
+        """Run `statement` with TABLE as the scratch table `part` (or several of each); they are
+        dropped at the end of the run."""
+        statements, parts = ((statement,), (part,)) if isinstance(statement, str) else (statement, part)
+        names = [self.scratch(p) for p in parts]
+        self.conn.execute(
+            ";\n".join(s.replace(" TABLE ", f" TABLE {n} ", 1) for s, n in zip(statements, names, strict=True))
+        )
+        self.created.extend(n for n in names if n not in self.created)
+        return names[0]
 
     def reconcile(self, source_keys: pl.DataFrame) -> pl.DataFrame:
         """Compare the source's keys with raw and quarantine (inside DuckDB, where it is cheap).
