@@ -17,7 +17,8 @@ import duckdb
 import psycopg
 import pytest
 
-from neuroerp.contract import TABLES, table
+from neuroerp.contract import TABLES, load_order, table
+from neuroerp.ingest import ingest_table, reader_for
 from neuroerp.seed import seed_source
 from tests.conftest import AS_OF, SEED, fresh_database
 from tests.ingest.conftest import execute, ingest_all, raw_rows, source_rows
@@ -150,3 +151,26 @@ def test_truncate_deletes_without_counting_and_is_found(loaded):
     stats = ingest_all(url, conn)["idempotency_keys"]
     assert stats.keys_compared and stats.rows_deleted == before
     _equal(url, conn)
+
+
+def test_reused_source_connections_hold_no_transaction_and_survive_being_dropped(loaded):
+    """Connections are reused across tables and runs: between runs none may sit idle in a
+    transaction (it would hold back the horizon the next read starts from, and VACUUM), and one the
+    server dropped meanwhile (a restart, a network cut) is replaced without a retry or an error."""
+    url, conn = loaded
+    retries = []
+    ingest_all(url, conn)
+    database = url.rsplit("/", 1)[1].split("?")[0]
+    with psycopg.connect(_psycopg(url), autocommit=True) as admin:
+        sessions = admin.execute(
+            "SELECT pid, state FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database]
+        ).fetchall()
+        assert sessions, "no reused connection"  # else the run opens one per table again
+        assert all(state == "idle" for _, state in sessions), sessions
+        for pid, _ in sessions:
+            admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    execute(url, "UPDATE crm.customers SET name = 'Neu GmbH' WHERE customer_id = (SELECT max(customer_id) FROM crm.customers)")  # fmt: skip
+    reader = reader_for(url)
+    stats = {s.name: ingest_table(reader, conn, s, on_retry=retries.append) for s in load_order()}
+    assert retries == [] and stats["customers"].rows_upserted == 1
+    _equal(url, conn, "customers")
