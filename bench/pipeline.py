@@ -94,11 +94,11 @@ def main() -> None:
 
     print(f"\nScale {args.scale} on PostgreSQL 15, through the CLI (targets for the full run: "
           f"{TARGET_SECONDS} s, {TARGET_RSS_GIB:.0f} GB)")  # fmt: skip
-    print(f"{'run':46s} {'s':>7s} {'peak RSS GiB':>12s} {'exit':>4s}")
-    print(f"{'-' * 46} {'-' * 7} {'-' * 12} {'-' * 4}")
+    print(f"{'run':56s} {'s':>7s} {'peak RSS GiB':>12s} {'exit':>4s}")
+    print(f"{'-' * 56} {'-' * 7} {'-' * 12} {'-' * 4}")
     for r in runs:
         label = r["run"] + (f" ({r['changed']:,} rows)" if r["changed"] else "")
-        print(f"{label:46s} {r['seconds']:7.1f} {r['peak_rss_gib']:12.2f} {r['exit']:4d}")
+        print(f"{label:56s} {r['seconds']:7.1f} {r['peak_rss_gib']:12.2f} {r['exit']:4d}")
     groups = list(dict.fromkeys(g for r in runs for g in r["groups"]))
     print(f"\n{'seconds per asset group':30s} {'full':>8s} {'incremental':>12s}")
     print(f"{'-' * 30} {'-' * 8} {'-' * 12}")
