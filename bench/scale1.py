@@ -15,6 +15,7 @@ too long for the test suite, whose small version is tests/compliance/test_indepe
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -22,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -40,6 +42,21 @@ def _neuroerp(env: dict[str, str], *args: str) -> tuple[int, float, str]:
         [str(Path(sys.executable).parent / "neuroerp"), *args], env=env, capture_output=True, text=True
     )
     return done.returncode, time.perf_counter() - started, (done.stdout + done.stderr)[-3000:]
+
+
+@contextlib.contextmanager
+def a_new_user(as_of: dt.date) -> Iterator[tuple[dict[str, str], Path]]:
+    """A throw-away PostgreSQL 15 with an empty database `erp` and a fresh NEUROERP_HOME: the CLI's
+    environment (NEUROERP_SOURCE_URL points at `erp`) and that home."""
+    with throwaway_postgres() as pg, tempfile.TemporaryDirectory() as tmp:
+        admin = sa.create_engine(pg.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text("CREATE DATABASE erp"))
+        admin.dispose()
+        home = Path(tmp) / "home"
+        env = {**os.environ, "NEUROERP_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
+               "NEUROERP_SOURCE_URL": pg.url_for("erp"), "NEUROERP_AS_OF": as_of.isoformat()}  # fmt: skip
+        yield env, home
 
 
 def _scores(warehouse: Path) -> dict:
@@ -65,14 +82,7 @@ def main() -> None:
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=dt.date.today())
     args = parser.parse_args()
     rows = []
-    with throwaway_postgres() as pg, tempfile.TemporaryDirectory() as tmp:
-        admin = sa.create_engine(pg.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(sa.text("CREATE DATABASE erp"))
-        admin.dispose()
-        home = Path(tmp) / "home"
-        env = {**os.environ, "NEUROERP_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"),
-               "NEUROERP_SOURCE_URL": pg.url_for("erp"), "NEUROERP_AS_OF": args.as_of.isoformat()}  # fmt: skip
+    with a_new_user(args.as_of) as (env, home):
         code, seconds, out = _neuroerp(
             env, "seed", "--scale", str(args.scale), "--create-schema", "--as-of", args.as_of.isoformat()
         )

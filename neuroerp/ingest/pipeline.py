@@ -1,12 +1,19 @@
 """Ingest one contract table: extract what changed, type it, validate it, apply it.
 
-Modes:
-- full: the first run, `full_refresh`, and tables without a change marker (read whole each run).
-- incremental: rows at or past the watermark minus an overlap window (commits land out of
-  order), plus the keys that need another look: quarantined rows (fixed at the source? parent
-  arrived?) and keys the source has that the warehouse lacks (a row that committed behind the
-  window). A key-only reconciliation also finds hard deletes.
+Modes (see `neuroerp.ingest.changes` for how a run decides):
+- full: the first run, `full_refresh`, a source that cannot say what changed (SQLite tables
+  without a change marker), a new contract version of the table.
+- incremental: PostgreSQL tables: rows written since the horizon of the last read (`xmin`), tables
+  without a change marker included; SQLite: rows at or past the watermark minus an overlap window
+  (commits land out of order). Plus the keys that need another look: quarantined rows (fixed at
+  the source? parent arrived?) and, when keys are compared, keys the source has that the warehouse
+  lacks. Comparing every key finds hard deletes; on PostgreSQL it runs only when the table's
+  delete statistics moved, and on a slower cadence as a safety net.
 Every row read ends up exactly once either in raw or in quarantine; the run record says so.
+
+The stages overlap: a thread reads the next batches from the source while this one is typed and
+validated, and another thread writes the previous one into DuckDB. A run of a table is one DuckDB
+transaction.
 
 A connection to the source that fails or drops while a table is read is retried with backoff
 (`IngestOptions.retry`): the table's read starts over, nothing of the failed attempt is kept. When
@@ -18,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import queue
 import threading
 import time
@@ -28,21 +36,23 @@ import duckdb
 import polars as pl
 
 from neuroerp.contract import ColumnType, Table, TableKind
+from neuroerp.ingest.changes import plan
 from neuroerp.ingest.parsing import ROW, parse
 from neuroerp.ingest.readers import UNLOADABLE, Selection, SourceReader, UnloadableValues
-from neuroerp.ingest.store import MAX_QUARANTINED_VALUE, IngestStore
+from neuroerp.ingest.store import MAX_QUARANTINED_VALUE, IngestStore, Outcome
 from neuroerp.ingest.types import key_text_expr
 from neuroerp.ingest.validation import find_problems, table_schema
 from neuroerp.source.connection import RetryPolicy, with_source_retries
-from neuroerp.warehouse import scalar
+from neuroerp.warehouse import scalar, transaction
 
 
 @dataclass(frozen=True)
 class IngestOptions:
     batch_rows: int = 200_000
-    overlap: dt.timedelta = dt.timedelta(minutes=10)  # how late a commit may land behind its updated_at
+    overlap: dt.timedelta = dt.timedelta(minutes=10)  # SQLite: how late a commit may land behind its updated_at
     seq_overlap: int = 10_000  # the same for audit_log.seq
-    reconcile: bool = True  # compare keys to find hard deletes and rows behind the window
+    reconcile: bool = True  # compare keys to find hard deletes (when the source may have deleted rows)
+    reconcile_every: dt.timedelta = dt.timedelta(hours=24)  # and at least this often, whatever it says
     full_refresh: bool = False
     stage_on_disk_rows: int = 500_000  # a full read of a larger table stages on disk, not in memory
     retry: RetryPolicy = RetryPolicy()  # when the source connection fails or drops
@@ -60,6 +70,9 @@ class IngestStats:
     watermark: dt.datetime | int | None
     seconds: float
     reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows of this run by first reason
+    marker: str = ""  # what the run read by: xmin, a change column, or none (whole)
+    keys_compared: bool = False  # every key compared with the source (finds hard deletes)
+    why: str = ""  # why the run read what it read, and why it compared keys
 
     @property
     def balanced(self) -> bool:
@@ -80,43 +93,58 @@ def ingest_table(
     store = IngestStore(conn, spec)
     store.ensure()
     state = store.state()
-    # read whole: the first time, on request, tables without a change marker, and tables whose
-    # earlier reads found nothing to set a watermark from
-    full = options.full_refresh or not state.loaded or spec.kind is TableKind.SNAPSHOT or state.watermark is None
-    mode = "full" if full else "incremental"
-    schema = table_schema(spec, now)
+    schema = functools.cache(lambda: table_schema(spec, now))  # built when a row arrives (it costs ~10 ms)
 
-    def read(guarded: bool) -> tuple[int, dt.datetime | int | None, object, dict[str, int]]:
-        watermark = None if spec.kind is TableKind.SNAPSHOT else state.watermark
+    def read(guarded: bool) -> tuple[int, str, Outcome, object, dict[str, int]]:
         rows_read = 0
         with reader.connect() as source:
+            facts = reader.facts(source, spec)  # before anything is read: the horizon of this read
+            how = plan(
+                spec, loaded=state.loaded, watermark=state.watermark, previous=state.marks, current=facts.marks,
+                reconciled_at=state.reconciled_at, now=now, full_refresh=options.full_refresh,
+                reconcile=options.reconcile, reconcile_every=options.reconcile_every,
+            )  # fmt: skip
+            # read whole: tables without a change marker have no watermark to carry
+            watermark = None if spec.kind is TableKind.SNAPSHOT else state.watermark
             # a full read of a large table stages on disk; anything else in memory
-            large = full and scalar(conn, f"SELECT count(*) FROM raw.{spec.name}") > options.stage_on_disk_rows
-            store.start(first_load=not state.loaded, large_read=large)
+            large = how.full and scalar(conn, f"SELECT count(*) FROM raw.{spec.name}") > options.stage_on_disk_rows
             try:
-                selection = Selection(full=True)
-                if not full:
-                    refetch = store.quarantined_keys()
-                    if options.reconcile:
-                        behind = store.reconcile(reader.keys(source, spec))
-                        refetch = pl.concat([refetch, behind]).unique()
-                    selection = _incremental(spec, state.watermark, options, refetch)
-                with _prefetched(reader.batches(source, spec, selection, options.batch_rows, guarded)) as frames:
-                    for frame in frames:
-                        rows_read += frame.height
-                        ok, bad = _split(spec, schema, frame)
-                        store.add(ok, bad)
-                        watermark = _advance(spec, watermark, ok, now)  # bad rows are read again anyway
-                store.screen()
-                if full and state.loaded:
-                    store.mark_unseen_deleted()
-                applied = store.apply(mode, started_at, watermark, rows_read)
-                reasons = store.quarantine_reasons() if applied.rows_quarantined else {}
+                with transaction(conn):
+                    store.start(first_load=not state.loaded, large_read=large)
+                    selection = Selection(full=True)
+                    if not how.full:
+                        refetch = store.quarantined_keys()
+                        if how.reconcile:
+                            behind = store.reconcile(reader.keys(source, spec))
+                            refetch = pl.concat([refetch, behind]).unique()
+                        selection = _incremental(spec, state.watermark, options, refetch, how.changed_since)
+                    batches = reader.batches(source, spec, selection, options.batch_rows, guarded)
+                    with _prefetched(batches) as frames, _written_behind(store) as write:
+                        for frame in frames:
+                            rows_read += frame.height
+                            ok, bad = _split(spec, schema(), frame)
+                            write(ok, bad)
+                            watermark = _advance(spec, watermark, ok, now)  # bad rows are read again anyway
+                    store.screen(unique_key=facts.unique_key)
+                    if how.full and state.loaded:
+                        store.mark_unseen_deleted()
+                    compared = how.full or how.reconcile
+                    outcome = Outcome(
+                        watermark=watermark,
+                        marks=facts.marks,
+                        reconciled_at=started_at if compared else state.reconciled_at,
+                        marker=how.marker,
+                        keys_compared=compared,
+                        why="; ".join(filter(None, [how.why, how.reconcile_why])),
+                    )
+                    mode = "full" if how.full else "incremental"
+                    applied = store.apply(mode, started_at, outcome, rows_read)
+                    reasons = store.quarantine_reasons() if applied.rows_quarantined else {}
             finally:
                 store.drop_scratch()
-        return rows_read, watermark, applied, reasons
+        return rows_read, mode, outcome, applied, reasons
 
-    def attempt() -> tuple[int, dt.datetime | int | None, object, dict[str, int]]:
+    def attempt() -> tuple[int, str, Outcome, object, dict[str, int]]:
         # the fast read for clean tables; guarded where rows wait in quarantine (they come back each
         # run) or once the fast read met a value it cannot carry
         try:
@@ -124,7 +152,7 @@ def ingest_table(
         except UnloadableValues:
             return read(guarded=True)
 
-    rows_read, watermark, applied, reasons = with_source_retries(reader.url, attempt, options.retry, on_retry)
+    rows_read, mode, outcome, applied, reasons = with_source_retries(reader.url, attempt, options.retry, on_retry)
     return IngestStats(
         table=spec.name,
         mode=mode,
@@ -133,9 +161,12 @@ def ingest_table(
         rows_quarantined=applied.rows_quarantined,
         rows_upserted=applied.rows_upserted,
         rows_deleted=applied.rows_deleted,
-        watermark=watermark,
+        watermark=outcome.watermark,
         seconds=time.perf_counter() - started,
         reasons=reasons,
+        marker=outcome.marker,
+        keys_compared=outcome.keys_compared,
+        why=outcome.why,
     )
 
 
@@ -233,15 +264,64 @@ def _prefetched(batches: Iterator[pl.DataFrame], depth: int = 2) -> Iterator[Ite
             thread.join(0.05)
 
 
+@contextlib.contextmanager
+def _written_behind(
+    store: IngestStore, depth: int = 2
+) -> Iterator[Callable[[pl.DataFrame, pl.DataFrame | None], None]]:
+    """Write batches into DuckDB in a thread while the next one is typed and validated.
+
+    The warehouse connection belongs to that thread until the block ends (the caller touches it
+    only before and after); a write that fails is raised in the caller at its next batch or at the
+    end, and the thread is always waited for.
+    """
+    handover: queue.Queue = queue.Queue(maxsize=depth)
+    failed: list[BaseException] = []
+
+    def consume() -> None:
+        while (item := handover.get()) is not _DONE:
+            if failed:
+                continue  # drain: the caller sees the failure and stops
+            try:
+                store.add(*item)
+            except BaseException as exc:  # raised in the caller
+                failed.append(exc)
+
+    thread = threading.Thread(target=consume, name="ingest-writer", daemon=True)
+    thread.start()
+
+    def write(ok: pl.DataFrame, bad: pl.DataFrame | None) -> None:
+        if failed:
+            raise failed[0]
+        handover.put((ok, bad))
+
+    try:
+        yield write
+    finally:
+        handover.put(_DONE)
+        thread.join()
+    if failed:
+        raise failed[0]
+
+
 def _incremental(
-    spec: Table, watermark: dt.datetime | int | None, options: IngestOptions, refetch: pl.DataFrame
+    spec: Table,
+    watermark: dt.datetime | int | None,
+    options: IngestOptions,
+    refetch: pl.DataFrame,
+    changed_since: int | None,
 ) -> Selection:
     since: dt.datetime | int | None = None
     if isinstance(watermark, int):
         since = watermark - options.seq_overlap
     elif watermark is not None:
         since = watermark - options.overlap
-    return Selection(full=False, watermark_column=spec.watermark_column, since=since, refetch_keys=refetch)
+    return Selection(
+        full=False,
+        watermark_column=spec.watermark_column,
+        since=since,
+        refetch_keys=refetch,
+        changed_since=changed_since,
+    )
 
 
 def _advance(

@@ -28,11 +28,14 @@ A database in `SQL_ASCII` may hold text that is not UTF-8: its text columns are 
 from __future__ import annotations
 
 import abc
+import atexit
 import contextlib
 import datetime as dt
 import json
+import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -42,6 +45,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from neuroerp.contract import ColumnType, Table
+from neuroerp.ingest.changes import Marks, columns_signature, xmin_condition
 from neuroerp.ingest.types import quote
 from neuroerp.source.connection import postgres_conninfo
 from neuroerp.source.database import qualified_name
@@ -72,12 +76,22 @@ class UnloadableValues(Exception):
 
 @dataclass(frozen=True)
 class Selection:
-    """Which rows to read: all, or those past a watermark plus listed keys (and keyless rows)."""
+    """Which rows to read: all, or those past a watermark (or written since a transaction) plus
+    listed keys (and keyless rows)."""
 
     full: bool = True
     watermark_column: str | None = None
     since: dt.datetime | int | None = None  # lower bound, inclusive
     refetch_keys: pl.DataFrame | None = None  # key columns as text
+    changed_since: int | None = None  # PostgreSQL: rows whose xmin is at or past this xid8
+
+
+@dataclass(frozen=True)
+class SourceFacts:
+    """What the source says about a table before it is read."""
+
+    marks: Marks | None = None  # None: no row versions to read by (SQLite, views, foreign tables)
+    unique_key: bool = False  # a unique index guarantees one row per key: no duplicates to look for
 
 
 def _decode(raw: bytes) -> str:
@@ -100,7 +114,9 @@ class SourceReader(abc.ABC):
         if selection.full:
             return "TRUE" if self.dialect == "postgresql" else "1"
         clauses = []
-        if selection.since is not None and selection.watermark_column:
+        if selection.changed_since is not None:
+            clauses.append(xmin_condition(selection.changed_since))
+        elif selection.since is not None and selection.watermark_column:
             clauses.append(self._since_clause(spec, selection.watermark_column, selection.since))
         if selection.refetch_keys is not None and selection.refetch_keys.height:
             cols = ", ".join(self._key_as_text(spec, k) for k in spec.primary_key)
@@ -119,6 +135,10 @@ class SourceReader(abc.ABC):
     def query(self, spec: Table, selection: Selection) -> str:
         return f"SELECT {self.select_list(spec)} FROM {qualified_name(self.dialect, spec)} WHERE {self._where(spec, selection)}"
 
+    def facts(self, conn, spec: Table) -> SourceFacts:
+        """Nothing to tell by default: read by the change column, look for duplicate keys."""
+        return SourceFacts()
+
 
 class PostgresReader(SourceReader):
     dialect = "postgresql"
@@ -129,13 +149,22 @@ class PostgresReader(SourceReader):
 
     @contextlib.contextmanager
     def connect(self):
-        import adbc_driver_postgresql.dbapi as adbc
+        """A connection to the source, reused across tables (opening one costs about 0.1 s: the
+        driver loads the server's type catalogue, a tenth of an incremental run's budget per table).
 
-        conn = adbc.connect(self.uri)
+        A reused connection is checked with a round trip first and replaced when that fails (the
+        server restarted, the network dropped it); it goes back to the pool only after a read that
+        succeeded, with its transaction ended (an idle transaction would hold back the horizon
+        the next read starts from, and VACUUM). A failed read closes it.
+        """
+        conn = _POOL.take(self.uri)
         try:
             yield conn
-        finally:
-            conn.close()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.close()
+            raise
+        _POOL.give_back(self.uri, conn)
 
     def select_list(self, spec: Table, declared: dict[str, str] | None = None, guarded: bool = True) -> str:
         """`declared`: the source's own column types (format_type); without them every numeric is
@@ -157,6 +186,33 @@ class PostgresReader(SourceReader):
         else:
             out.append(f"NULL::text AS {UNLOADABLE}")
         return ", ".join(out)
+
+    def facts(self, conn, spec: Table) -> SourceFacts:
+        """Row-version marks (before anything is read: see `neuroerp.ingest.changes`) and whether a
+        unique index guarantees the key. A view or foreign table has no xmin: no marks."""
+        name = qualified_name(self.dialect, spec)
+        keys = ", ".join(f"'{k}'" for k in spec.primary_key)
+        with conn.cursor() as cur:
+            cur.execute("SELECT pg_stat_clear_snapshot()::text")  # counts as of now, not cached
+            cur.fetchall()
+            cur.execute(_FACTS_SQL.format(name=name, keys=keys))
+            row = cur.fetchone()
+            kind, horizon, next_xid, standby, counting, started, reset, deletes, files, may_identify, unique = row
+            system = None
+            if may_identify:
+                cur.execute("SELECT system_identifier::text FROM pg_control_system()")
+                system = cur.fetchone()[0]
+        if kind not in ("r", "p"):
+            return SourceFacts(None, unique)
+        marks = Marks(
+            system=system,
+            horizon=int(horizon),
+            next_xid=int(next_xid),
+            deletes=None if standby or not counting or deletes is None else int(deletes),
+            stats_epoch=f"{started}|{reset}|{files}",
+            columns=columns_signature(spec),
+        )
+        return SourceFacts(marks, unique)
 
     def declared(self, cur, spec: Table) -> tuple[dict[str, str], bool]:
         """The source's declared column types, and whether its text may be other than UTF-8."""
@@ -196,16 +252,8 @@ class PostgresReader(SourceReader):
             self._load_keys(cur, spec, selection)
             try:
                 cur.execute(self.query(spec, selection, declared, guarded=not fast))
-                pending: list[pa.RecordBatch] = []
-                size = 0
-                for batch in cur.fetch_record_batch():
-                    pending.append(batch)
-                    size += batch.num_rows
-                    if size >= batch_rows:
-                        yield self._frame(spec, pending, unchecked_text, fast)
-                        pending, size = [], 0
-                if pending:
-                    yield self._frame(spec, pending, unchecked_text, fast)
+                for part in _rebatched(cur.fetch_record_batch(), batch_rows):
+                    yield self._frame(spec, part, unchecked_text, fast)
             except Exception as exc:
                 if fast and _FAST_READ_FAILED.search(str(exc)):
                     raise UnloadableValues(str(exc).strip().splitlines()[0]) from exc
@@ -234,12 +282,99 @@ class PostgresReader(SourceReader):
         keys = selection.refetch_keys.rename({k: f"k{i}" for i, k in enumerate(spec.primary_key)})
         cur.adbc_ingest(KEYS_TABLE, keys.cast(pl.String).to_arrow(), mode="replace", temporary=True)
 
-    def keys(self, conn, spec: Table) -> pl.DataFrame:
+    def keys(self, conn, spec: Table) -> pa.Table:
+        """Every key of the table, as narrow Arrow columns of text (nothing else is read)."""
         cols = ", ".join(f"{self._key_as_text(spec, k)} AS {quote(k)}" for k in spec.primary_key)
         not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in spec.primary_key)
         with conn.cursor() as cur:
             cur.execute(f"SELECT {cols} FROM {qualified_name(self.dialect, spec)} WHERE {not_null}")
-            return pl.from_arrow(cur.fetch_arrow_table())
+            return cur.fetch_arrow_table()
+
+
+class _ConnectionPool:
+    """Idle ADBC connections of this process (a forked child opens its own), for the source read
+    last: a process reads one source; connections to any other are closed when one is given back."""
+
+    def __init__(self, keep: int = 2) -> None:
+        self.keep = keep
+        self.lock = threading.Lock()
+        self.idle: dict[tuple[int, str], list] = {}
+
+    def take(self, uri: str):
+        import adbc_driver_postgresql.dbapi as adbc
+
+        while True:
+            with self.lock:
+                idle = self.idle.get((os.getpid(), uri), [])
+                conn = idle.pop() if idle else None
+            if conn is None:
+                return adbc.connect(uri)
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+                    cur.fetchall()
+                return conn
+            except Exception:  # dropped while idle: open another
+                with contextlib.suppress(Exception):
+                    conn.close()
+
+    def give_back(self, uri: str, conn) -> None:
+        try:
+            conn.rollback()  # end the transaction the driver opened: nothing idles in it
+        except Exception:
+            with contextlib.suppress(Exception):
+                conn.close()
+            return
+        key = (os.getpid(), uri)
+        with self.lock:
+            closing = [c for k, conns in self.idle.items() if k != key and k[0] == key[0] for c in conns]
+            idle = self.idle.get(key, []) + [conn]
+            # another process's connections (inherited by a fork) are left alone: closing them here
+            # would end that process's sessions
+            self.idle = {key: idle[-self.keep :]}
+            closing += idle[: -self.keep]
+        for c in closing:
+            with contextlib.suppress(Exception):
+                c.close()
+
+    def close_all(self) -> None:
+        with self.lock:
+            conns = [c for (pid, _), idle in self.idle.items() if pid == os.getpid() for c in idle]
+            self.idle.clear()
+        for conn in conns:
+            with contextlib.suppress(Exception):
+                conn.close()
+
+
+_POOL = _ConnectionPool()
+atexit.register(_POOL.close_all)
+
+
+# One query: the snapshot (taken before the table is read), the delete counter summed over the
+# table or its partitions with what it depends on (server start, statistics reset, each file), and
+# whether a unique, valid, unconditional index covers only key columns.
+_FACTS_SQL = """
+SELECT c.relkind::text, pg_snapshot_xmin(s)::text, pg_snapshot_xmax(s)::text, pg_is_in_recovery(),
+    current_setting('track_counts')::bool, pg_postmaster_start_time()::text,
+    (SELECT stats_reset::text FROM pg_stat_database WHERE datname = current_database()),
+    p.deletes, p.files, has_function_privilege('pg_control_system()', 'EXECUTE'),
+    EXISTS (
+        SELECT 1 FROM pg_index i
+        WHERE i.indrelid = c.oid AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
+          AND (SELECT bool_and(a.attname::text = ANY (ARRAY[{keys}]))
+               FROM unnest((i.indkey::int2[])[0:i.indnkeyatts - 1]) AS k(attnum)
+               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum)
+    )
+FROM pg_class c
+CROSS JOIN pg_current_snapshot() s
+CROSS JOIN LATERAL (
+    SELECT sum(pg_stat_get_tuples_deleted(r.oid))::text AS deletes,
+           string_agg(r.oid::text || ':' || pg_relation_filenode(r.oid)::text, ',' ORDER BY r.oid) AS files
+    FROM (SELECT c.oid WHERE c.relkind = 'r'
+          UNION ALL SELECT relid FROM pg_partition_tree(c.oid) WHERE isleaf AND relid <> c.oid) AS r(oid)
+) p
+WHERE c.oid = '{name}'::regclass
+"""
 
 
 class SqliteReader(SourceReader):
@@ -293,6 +428,24 @@ class SqliteReader(SourceReader):
         not_null = " AND ".join(f"{quote(k)} IS NOT NULL" for k in spec.primary_key)
         rows = conn.execute(f"SELECT {cols} FROM {spec.name} WHERE {not_null}").fetchall()
         return pl.DataFrame(rows, schema={k: pl.String for k in spec.primary_key}, orient="row")
+
+
+def _rebatched(batches, rows: int) -> Iterator[list[pa.RecordBatch]]:
+    """The driver's record batches regrouped into parts of `rows` rows (the last one smaller);
+    a batch larger than that is cut (slices share its memory)."""
+    pending: list[pa.RecordBatch] = []
+    size = 0
+    for batch in batches:
+        while batch.num_rows:
+            take = min(rows - size, batch.num_rows)
+            pending.append(batch.slice(0, take))
+            batch = batch.slice(take)
+            size += take
+            if size == rows:
+                yield pending
+                pending, size = [], 0
+    if pending:
+        yield pending
 
 
 def _declared_as_contract(type_: ColumnType, declared: str | None) -> bool:

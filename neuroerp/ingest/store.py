@@ -1,19 +1,24 @@
 """The warehouse side of the ingest: raw tables, quarantine, watermarks, all-or-nothing apply.
 
-A run of one table stages what it read in scratch tables (`scratch.<table>__*`, written batch by
-batch, so memory stays bounded however large the table), screens the staged rows (duplicate keys,
-dangling references), then applies raw upserts, hard deletes, quarantine, the new watermark and
-the run record in one transaction. A crash before that commit leaves raw and the watermark as they
-were, so the rerun reads the same rows again.
+A run of one table is one DuckDB transaction (the caller opens it): it stages what it read in
+scratch tables (`scratch.<table>__*`, written batch by batch, so memory stays bounded however large
+the table), screens the staged rows (duplicate keys, dangling references), then applies raw
+upserts, hard deletes, quarantine, the new watermark and change marks and the run record. A crash
+before the commit leaves raw and the watermark as they were, so the rerun reads the same rows
+again.
 
-A first load writes straight into the empty raw table (no second copy of a large table); until
-its final commit records the watermark, the table counts as never loaded, and the next run
-discards the partial rows and loads again.
+A first load writes straight into the empty raw table (no second copy of a large table); DuckDB
+writes a large transaction's rows to the file as they come, so memory stays bounded, and nothing
+of them is visible until the commit.
+
+What found nothing costs nothing: statements over empty staging are skipped, so a run that read
+no row and compared no key touches only the state tables.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 
@@ -21,8 +26,9 @@ import duckdb
 import polars as pl
 
 from neuroerp.contract import ColumnType, Table, table
+from neuroerp.ingest.changes import Marks
 from neuroerp.ingest.types import key_text_sql, quote, raw_table, raw_table_ddl
-from neuroerp.warehouse import fetch_frame, scalar, transaction
+from neuroerp.warehouse import fetch_frame, scalar
 
 QUARANTINE = "quarantine.rejected_rows"
 MAX_QUARANTINED_VALUE = 65_536  # characters of one value kept in row_json (longer ones are cut)
@@ -50,6 +56,10 @@ DDL = [
         watermark VARCHAR,
         loaded_at TIMESTAMPTZ NOT NULL
     )""",
+    # change marks of the last read (PostgreSQL: xmin horizon, delete statistics; JSON) and when
+    # every key was last compared with the source
+    "ALTER TABLE ops.ingest_state ADD COLUMN IF NOT EXISTS source_marks VARCHAR",
+    "ALTER TABLE ops.ingest_state ADD COLUMN IF NOT EXISTS reconciled_at TIMESTAMPTZ",
     """CREATE TABLE IF NOT EXISTS ops.ingest_runs (
         table_name VARCHAR NOT NULL,
         started_at TIMESTAMPTZ NOT NULL,
@@ -62,6 +72,9 @@ DDL = [
         rows_deleted BIGINT NOT NULL,
         watermark VARCHAR
     )""",
+    "ALTER TABLE ops.ingest_runs ADD COLUMN IF NOT EXISTS change_marker VARCHAR",
+    "ALTER TABLE ops.ingest_runs ADD COLUMN IF NOT EXISTS keys_compared BOOLEAN",
+    "ALTER TABLE ops.ingest_runs ADD COLUMN IF NOT EXISTS why VARCHAR",
 ]
 
 
@@ -69,6 +82,20 @@ DDL = [
 class State:
     loaded: bool
     watermark: dt.datetime | int | None
+    marks: Marks | None = None
+    reconciled_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a run records besides its rows: where the next read starts and how this one read."""
+
+    watermark: dt.datetime | int | None  # the change column's high mark (None: tables read whole)
+    marks: Marks | None  # the source's change marks taken before this read (PostgreSQL)
+    reconciled_at: dt.datetime | None  # when every key was last compared with the source
+    marker: str  # what this run read by: xmin, a change column, or none (whole)
+    keys_compared: bool
+    why: str
 
 
 @dataclass
@@ -79,9 +106,18 @@ class Applied:
     rows_deleted: int
 
 
+DDL_VERSION = hashlib.sha1("\n".join(DDL).encode()).hexdigest()[:16]
+
+
 def ensure_warehouse(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create or upgrade the ingest's tables; one query when the warehouse is already up to date
+    (each DDL statement commits on its own: a dozen cost more than an incremental run's read)."""
+    recorded = "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'ops' AND table_name = 'ingest_ddl'"
+    if scalar(conn, recorded) and scalar(conn, "SELECT max(version) FROM ops.ingest_ddl") == DDL_VERSION:
+        return
     for statement in DDL:
         conn.execute(statement)
+    conn.execute("CREATE OR REPLACE TABLE ops.ingest_ddl AS SELECT ? AS version", [DDL_VERSION])
 
 
 class IngestStore:
@@ -92,6 +128,10 @@ class IngestStore:
         self.direct = False
         self.stage_on_disk = False
         self.target = self.scratch("ok")
+        self.created: list[str] = []  # scratch tables of this run, dropped at its end
+        self.staged = self.bad_rows = 0  # rows written to the target and to the bad rows so far
+        self.deletions = False  # whether keys were marked deleted
+        self.has_seen = False
 
     def scratch(self, part: str) -> str:
         """Scratch tables of this run: temp tables, except the staged rows of a large read, which
@@ -108,11 +148,13 @@ class IngestStore:
 
     def state(self) -> State:
         rows = self.conn.execute(
-            "SELECT watermark FROM ops.ingest_state WHERE table_name = ?", [self.spec.name]
+            "SELECT watermark, source_marks, reconciled_at FROM ops.ingest_state WHERE table_name = ?",
+            [self.spec.name],
         ).fetchall()
         if not rows:
             return State(loaded=False, watermark=None)
-        return State(loaded=True, watermark=_parse_watermark(rows[0][0]))
+        watermark, marks, reconciled_at = rows[0]
+        return State(True, _parse_watermark(watermark), Marks.from_json(marks), reconciled_at)
 
     def has_quarantined(self) -> bool:
         """Whether rows of this table wait in quarantine."""
@@ -137,21 +179,37 @@ class IngestStore:
 
     def start(self, first_load: bool, large_read: bool) -> None:
         """Prepare the scratch tables; a first load writes into raw itself (left empty first)."""
-        c = self.conn
         self.direct = first_load
         self.stage_on_disk = large_read
+        self.staged = self.bad_rows = 0
+        self.deletions = self.has_seen = False
+        statements = [
+            (
+                "CREATE OR REPLACE TEMP TABLE "
+                "(source_pk VARCHAR, row_hash VARCHAR, reasons VARCHAR, row_json VARCHAR, row_length BIGINT)",
+                "bad",
+            ),
+            ("CREATE OR REPLACE TEMP TABLE (source_pk VARCHAR)", "deleted"),
+        ]
         if first_load:
-            c.execute(f"DELETE FROM {self.raw}")  # rows of an interrupted first load
+            self.conn.execute(f"DELETE FROM {self.raw}")  # rows a version without one transaction left
             self.target = self.raw
         else:
             temp = "" if large_read else "TEMP "
-            c.execute(f"CREATE OR REPLACE {temp}TABLE {self.scratch('ok')} AS SELECT * FROM {self.raw} LIMIT 0")
+            statements.append((f"CREATE OR REPLACE {temp}TABLE AS SELECT * FROM {self.raw} LIMIT 0", "ok"))
             self.target = self.scratch("ok")
-        c.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self.scratch('bad')} "
-            "(source_pk VARCHAR, row_hash VARCHAR, reasons VARCHAR, row_json VARCHAR, row_length BIGINT)"
+        self._create(*zip(*statements, strict=True))  # one call: each costs a round of DuckDB's planner
+
+    def _create(self, statement: str | tuple[str, ...], part: str | tuple[str, ...]) -> str:
+        """Run `statement` with TABLE as the scratch table `part` (or several of each); they are
+        dropped at the end of the run."""
+        statements, parts = ((statement,), (part,)) if isinstance(statement, str) else (statement, part)
+        names = [self.scratch(p) for p in parts]
+        self.conn.execute(
+            ";\n".join(s.replace(" TABLE ", f" TABLE {n} ", 1) for s, n in zip(statements, names, strict=True))
         )
-        c.execute(f"CREATE OR REPLACE TEMP TABLE {self.scratch('deleted')} (source_pk VARCHAR)")
+        self.created.extend(n for n in names if n not in self.created)
+        return names[0]
 
     def reconcile(self, source_keys: pl.DataFrame) -> pl.DataFrame:
         """Compare the source's keys with raw and quarantine (inside DuckDB, where it is cheap).
@@ -160,32 +218,30 @@ class IngestStore:
         source has and the warehouse lacks (rows that committed behind the window), as key columns.
         """
         c = self.conn
-        c.register("source_keys", source_keys.to_arrow())
-        c.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self.scratch('source_keys')} AS SELECT DISTINCT {self.key} AS k FROM source_keys"
+        c.register("source_keys", source_keys)
+        source = self._create(
+            f"CREATE OR REPLACE TEMP TABLE AS SELECT DISTINCT {self.key} AS k FROM source_keys", "source_keys"
         )
         c.unregister("source_keys")
-        c.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self.scratch('known_keys')} AS SELECT {self.key} AS k FROM {self.raw} UNION "
-            f"SELECT source_pk FROM {QUARANTINE} WHERE source_table = ? AND source_pk IS NOT NULL",
-            [self.spec.name],
+        known = self._create(
+            f"CREATE OR REPLACE TEMP TABLE AS SELECT {self.key} AS k FROM {self.raw} UNION "
+            f"SELECT source_pk FROM {QUARANTINE} WHERE source_table = '{self.spec.name}' AND source_pk IS NOT NULL",
+            "known_keys",
         )
-        c.execute(
-            f"INSERT INTO {self.scratch('deleted')} SELECT k FROM {self.scratch('known_keys')} "
-            f"EXCEPT SELECT k FROM {self.scratch('source_keys')}"
-        )
-        return self._key_columns(
-            f"SELECT k FROM {self.scratch('source_keys')} EXCEPT SELECT k FROM {self.scratch('known_keys')}"
-        )
+        gone = scalar(c, f"INSERT INTO {self.scratch('deleted')} SELECT k FROM {known} EXCEPT SELECT k FROM {source}")
+        self.deletions = self.deletions or bool(gone)
+        return self._key_columns(f"SELECT k FROM {source} EXCEPT SELECT k FROM {known}")
 
     def add(self, ok: pl.DataFrame, bad: pl.DataFrame | None) -> None:
         """ok: typed contract columns (DuckDB casts uuid and json on insert); bad: source_pk, reasons,
         row_json (values cut to MAX_QUARANTINED_VALUE) and row_json_full (hashed and measured here)."""
         if ok.height:
-            self.conn.register("batch_ok", ok.to_arrow())
+            self.conn.register("batch_ok", ok.to_arrow(compat_level=pl.CompatLevel.oldest()))
             self.conn.execute(f"INSERT INTO {self.target} BY NAME SELECT * FROM batch_ok")
             self.conn.unregister("batch_ok")
+            self.staged += ok.height
         if bad is not None and bad.height:
+            self.bad_rows += bad.height
             self.conn.register("batch_bad", bad.to_arrow())
             self.conn.execute(
                 f"INSERT INTO {self.scratch('bad')} SELECT source_pk, md5(row_json_full), reasons, row_json, "
@@ -193,26 +249,29 @@ class IngestStore:
             )
             self.conn.unregister("batch_bad")
 
-    def screen(self) -> None:
-        """Move staged rows with a duplicated key or a dangling reference to the bad rows."""
+    def screen(self, unique_key: bool = False) -> None:
+        """Move staged rows with a duplicated key or a dangling reference to the bad rows.
+
+        `unique_key`: the source guarantees one row per key (a unique index), so no key can repeat.
+        """
+        if self.staged == 0:
+            return  # nothing staged: nothing to screen (bad rows never enter raw)
         c, bad = self.conn, self.scratch("bad")
-        c.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self.scratch('seen')} AS SELECT {self.key} AS source_pk FROM {self.target} "
-            f"UNION ALL SELECT source_pk FROM {bad} WHERE source_pk IS NOT NULL"
-        )
-        c.execute(
-            f"CREATE OR REPLACE TEMP TABLE {self.scratch('dups')} AS SELECT source_pk, count(*) AS n "
-            f"FROM {self.scratch('seen')} GROUP BY source_pk HAVING count(*) > 1"
-        )
-        if scalar(c, f"SELECT count(*) FROM {self.scratch('dups')}"):
-            c.execute(
-                f"UPDATE {bad} SET reasons = reasons || '; duplicate primary key: ' || d.n || ' source rows share it' "
-                f"FROM {self.scratch('dups')} d WHERE {bad}.source_pk = d.source_pk"
+        if not unique_key:
+            dups = self._create(
+                "CREATE OR REPLACE TEMP TABLE AS SELECT source_pk, count(*) AS n "
+                f"FROM {self._seen()} GROUP BY source_pk HAVING count(*) > 1",
+                "dups",
             )
-            self._move(
-                "SELECT s.*, 'duplicate primary key: ' || d.n || ' source rows share it' AS reasons "
-                f"FROM {self.target} s JOIN {self.scratch('dups')} d ON d.source_pk = {key_text_sql(self.spec, 's')}"
-            )
+            if scalar(c, f"SELECT count(*) FROM {dups}"):
+                c.execute(
+                    f"UPDATE {bad} SET reasons = reasons || '; duplicate primary key: ' || d.n || ' source rows share it' "
+                    f"FROM {dups} d WHERE {bad}.source_pk = d.source_pk"
+                )
+                self._move(
+                    "SELECT s.*, 'duplicate primary key: ' || d.n || ' source rows share it' AS reasons "
+                    f"FROM {self.target} s JOIN {dups} d ON d.source_pk = {key_text_sql(self.spec, 's')}"
+                )
         failures, joins = [], []
         for i, col in enumerate(col for col in self.spec.columns if col.references):
             parent_table, parent_col = col.references.split(".")
@@ -236,10 +295,21 @@ class IngestStore:
             where = " OR ".join(f"({cond})" for cond, _ in failures)
             self._move(f"SELECT s.*, {reasons} AS reasons FROM {self.target} s {' '.join(joins)} WHERE {where}")
 
+    def _seen(self) -> str:
+        """The keys this run read (loaded or bad), made once when first needed."""
+        if not self.has_seen:
+            self._create(
+                f"CREATE OR REPLACE TEMP TABLE AS SELECT {self.key} AS source_pk FROM {self.target} "
+                f"UNION ALL SELECT source_pk FROM {self.scratch('bad')} WHERE source_pk IS NOT NULL",
+                "seen",
+            )
+            self.has_seen = True
+        return self.scratch("seen")
+
     def _move(self, select_with_reasons: str) -> None:
-        moving = self.scratch("moving")
-        self.conn.execute(f"CREATE OR REPLACE TEMP TABLE {moving} AS {select_with_reasons}")
-        if scalar(self.conn, f"SELECT count(*) FROM {moving}") == 0:
+        moving = self._create(f"CREATE OR REPLACE TEMP TABLE AS {select_with_reasons}", "moving")
+        moved = scalar(self.conn, f"SELECT count(*) FROM {moving}")
+        if moved == 0:
             return
         cols = ", ".join(quote(c) for c in self.spec.column_names)
         capped = ", ".join(f"{quote(c.name)} := {_capped_sql(c.name, c.type)}" for c in self.spec.columns)
@@ -251,58 +321,84 @@ class IngestStore:
         self.conn.execute(
             f"DELETE FROM {self.target} WHERE {self.key} IN (SELECT {key_text_sql(self.spec, 'm')} FROM {moving} m)"
         )
+        self.bad_rows += moved
+        self.staged -= moved
 
     def mark_unseen_deleted(self) -> None:
         """After a full read: what the warehouse has and the read did not see is gone from the source."""
-        self.conn.execute(
-            f"INSERT INTO {self.scratch('deleted')} SELECT {self.key} FROM {self.raw} "
-            f"EXCEPT SELECT source_pk FROM {self.scratch('seen')}"
+        seen = self._seen()
+        gone = scalar(
+            self.conn,
+            f"INSERT INTO {self.scratch('deleted')} SELECT {self.key} FROM {self.raw} EXCEPT SELECT source_pk FROM {seen}",
         )
-        self.conn.execute(
+        gone += scalar(
+            self.conn,
             f"INSERT INTO {self.scratch('deleted')} SELECT DISTINCT source_pk FROM {QUARANTINE} WHERE source_table = ? "
-            f"AND source_pk IS NOT NULL AND source_pk NOT IN (SELECT source_pk FROM {self.scratch('seen')})",
+            f"AND source_pk IS NOT NULL AND source_pk NOT IN (SELECT source_pk FROM {seen})",
             [self.spec.name],
         )
+        self.deletions = self.deletions or bool(gone)
 
     # ------------------------------------------------------------------------------- apply
 
-    def apply(self, mode: str, started_at: dt.datetime, watermark: dt.datetime | int | None, rows_read: int) -> Applied:
-        """Write the staged run into raw, quarantine and state in one transaction, then drop the scratch.
+    def apply(self, mode: str, started_at: dt.datetime, outcome: Outcome, rows_read: int) -> Applied:
+        """Write the staged run into raw, quarantine and state (inside the caller's transaction).
 
-        `watermark` is where the next incremental read starts (None: tables read whole).
+        `outcome.watermark` and `outcome.marks` are where the next incremental read starts.
         """
         c, raw, deleted_keys = self.conn, self.raw, self.scratch("deleted")
-        with transaction(c):
+        deleted = 0
+        if self.deletions:
             deleted = scalar(c, f"DELETE FROM {raw} WHERE {self.key} IN (SELECT source_pk FROM {deleted_keys})")
             c.execute(
                 f"DELETE FROM {QUARANTINE} WHERE source_table = ? AND source_pk IN (SELECT source_pk FROM {deleted_keys})",
                 [self.spec.name],
             )
-            if self.direct:
-                ok = upserted = scalar(c, f"SELECT count(*) FROM {raw}")
-            else:
-                # only rows that differ from raw count as upserts (the overlap window re-reads some)
-                changed, staged = self.scratch("changed"), self.scratch("ok")
-                c.execute(
-                    f"CREATE OR REPLACE TEMP TABLE {changed} AS SELECT * FROM {staged} EXCEPT "
-                    f"SELECT * FROM {raw} WHERE {self.key} IN (SELECT {self.key} FROM {staged})"
-                )
-                c.execute(f"DELETE FROM {raw} WHERE {self.key} IN (SELECT {self.key} FROM {changed})")
-                upserted = scalar(c, f"INSERT INTO {raw} SELECT * FROM {changed}")
-                ok = scalar(c, f"SELECT count(*) FROM {staged}")
-            self._apply_quarantine(started_at)
-            bad = scalar(c, f"SELECT count(*) FROM {self.scratch('bad')}")
-            finished = dt.datetime.now(dt.UTC)
-            c.execute(
-                "INSERT OR REPLACE INTO ops.ingest_state VALUES (?, ?, ?)",
-                [self.spec.name, _format_watermark(watermark), finished],
+        if self.direct:
+            ok = upserted = scalar(c, f"SELECT count(*) FROM {raw}")
+        elif self.staged == 0:
+            ok = upserted = 0
+        else:
+            # only rows that differ from raw count as upserts (re-read rows are mostly unchanged)
+            staged = self.scratch("ok")
+            changed = self._create(
+                f"CREATE OR REPLACE TEMP TABLE AS SELECT * FROM {staged} EXCEPT "
+                f"SELECT * FROM {raw} WHERE {self.key} IN (SELECT {self.key} FROM {staged})",
+                "changed",
             )
-            c.execute(
-                "INSERT INTO ops.ingest_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [self.spec.name, started_at, finished, mode, rows_read, ok, bad, upserted, deleted,
-                 _format_watermark(watermark)],
-            )  # fmt: skip
-        return Applied(rows_ok=ok, rows_quarantined=bad, rows_upserted=upserted, rows_deleted=deleted)
+            upserted = scalar(c, f"SELECT count(*) FROM {changed}")
+            if upserted:
+                c.execute(f"DELETE FROM {raw} WHERE {self.key} IN (SELECT {self.key} FROM {changed})")
+                c.execute(f"INSERT INTO {raw} SELECT * FROM {changed}")
+            ok = self.staged
+        if self.bad_rows or self._has_quarantined():
+            self._apply_quarantine(started_at)
+        self._record(mode, started_at, outcome, rows_read, ok, upserted, deleted)
+        return Applied(rows_ok=ok, rows_quarantined=self.bad_rows, rows_upserted=upserted, rows_deleted=deleted)
+
+    def _record(
+        self, mode: str, started_at: dt.datetime, outcome: Outcome, rows_read: int, ok: int, upserted: int, deleted: int
+    ) -> None:
+        """The new state (where the next read starts) and the run record."""
+        c = self.conn
+        finished = dt.datetime.now(dt.UTC)
+        marks = outcome.marks.to_json() if outcome.marks else None
+        watermark = _format_watermark(outcome.watermark)
+        c.execute(
+            "INSERT OR REPLACE INTO ops.ingest_state (table_name, watermark, loaded_at, source_marks, reconciled_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [self.spec.name, watermark, finished, marks, outcome.reconciled_at],
+        )
+        c.execute(
+            "INSERT INTO ops.ingest_runs (table_name, started_at, finished_at, mode, rows_read, rows_ok, "
+            "rows_quarantined, rows_upserted, rows_deleted, watermark, change_marker, keys_compared, why) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [self.spec.name, started_at, finished, mode, rows_read, ok, self.bad_rows, upserted, deleted, watermark,
+             outcome.marker, outcome.keys_compared, outcome.why],
+        )  # fmt: skip
+
+    def _has_quarantined(self) -> bool:
+        return bool(scalar(self.conn, f"SELECT count(*) FROM {QUARANTINE} WHERE source_table = ?", [self.spec.name]))
 
     def quarantine_reasons(self) -> dict[str, int]:
         """Rows quarantined by this run, by their first reason."""
@@ -312,13 +408,15 @@ class IngestStore:
         return dict(rows)
 
     def drop_scratch(self) -> None:
-        names = self.conn.execute(
-            "SELECT table_catalog, table_schema, table_name FROM information_schema.tables "
-            "WHERE table_schema = 'scratch' OR table_catalog = 'temp'"
+        """Drop this run's scratch tables, and any an interrupted run of this table left on disk."""
+        leftovers = self.conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'scratch' AND starts_with(table_name, ?)",
+            [f"{self.spec.name}__"],
         ).fetchall()
-        for catalog, schema, name in names:
-            if name.startswith(f"{self.spec.name}__"):
-                self.conn.execute(f'DROP TABLE IF EXISTS "{catalog}"."{schema}"."{name}"')
+        names = self.created + [f'scratch."{name}"' for (name,) in leftovers]
+        for name in dict.fromkeys(names):
+            self.conn.execute(f"DROP TABLE IF EXISTS {name}")
+        self.created = []
 
     def _apply_quarantine(self, now: dt.datetime) -> None:
         """Rows read this run leave quarantine unless they are bad again; bad ones are (re)recorded.
@@ -329,7 +427,7 @@ class IngestStore:
         match = "q.source_pk IS NOT DISTINCT FROM b.source_pk AND q.row_hash = b.row_hash"
         c.execute(
             f"DELETE FROM {QUARANTINE} q WHERE q.source_table = ? "
-            f"AND (q.source_pk IS NULL OR q.source_pk IN (SELECT source_pk FROM {self.scratch('seen')})) "
+            f"AND (q.source_pk IS NULL OR q.source_pk IN (SELECT source_pk FROM {self._seen()})) "
             f"AND NOT EXISTS (SELECT 1 FROM {bad} b WHERE {match})",
             [name],
         )

@@ -80,8 +80,16 @@ def raw_rows(conn, spec: Table) -> list[tuple]:
 
 
 def execute(url: str, *statements: str, params: dict | None = None) -> None:
+    """Run statements in one transaction at the source, as the ERP would.
+
+    PostgreSQL reports a session's row counts (which tell the ingest that rows were deleted) when
+    the session goes idle: within a second, or ten when it had reported less than a second
+    before. The session here asks for that report at once, so a test does not wait for it.
+    """
     engine = create_source_engine(url)
     with engine.begin() as conn:
         for statement in statements:
             conn.execute(sa.text(statement), params or {})
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_stat_force_next_flush()"))
     engine.dispose()

@@ -28,9 +28,10 @@ CRASHING_INGEST = textwrap.dedent(
     original = getattr(store.IngestStore, where)
 
     def crashing(self, *args, **kwargs):
-        calls["n"] += 1
-        if self.spec.name == "sales_order_lines" and calls["n"] > after:
-            os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no rollback: a real crash
+        if self.spec.name == "sales_order_lines":
+            calls["n"] += 1
+            if calls["n"] > after:
+                os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no rollback: a real crash
         return original(self, *args, **kwargs)
 
     setattr(store.IngestStore, where, crashing)
@@ -52,8 +53,8 @@ def _crash(url: str, path: Path, where: str, after: int) -> None:
 
 @pytest.mark.parametrize(
     "where, after, loaded_before",
-    [("add", 3, True), ("_apply_quarantine", 0, True), ("add", 3, False), ("screen", 0, False)],
-    ids=["while staging batches", "inside the apply transaction", "during the first load",
+    [("add", 3, True), ("_record", 0, True), ("add", 3, False), ("screen", 0, False)],
+    ids=["while staging batches", "inside the apply, after raw changed", "during the first load",
          "after the first load wrote raw, before its commit"],
 )  # fmt: skip
 def test_crash_then_rerun_loses_nothing_and_duplicates_nothing(seeded_pg, tmp_path, where, after, loaded_before):
