@@ -58,7 +58,12 @@ def _plant_pg(url: str) -> None:
     statements = [clone(url, t, o) for _, t, o, _, _ in PG_CASES]
     # a duplicate key: the same customer twice with different content
     statements.append(clone(url, "customers", {"name": "'Zweitschrift'"}, where="customer_no = 'K200003'"))
+    statements.append(clone(url, "customers", MANY_DEFECTS))
     execute(url, *statements)
+
+
+# one row with three defects at once: every reason is kept, not the first alone
+MANY_DEFECTS = {"customer_id": "'bad-thrice'", "name": "NULL", "customer_type": "'alien'", "country_code": "'XX'"}
 
 
 @pytest.fixture
@@ -115,6 +120,21 @@ def _assert_quarantined(loaded, case) -> None:
 @pytest.mark.parametrize("case", PG_CASES, ids=[c[0] for c in PG_CASES])
 def test_postgres_bad_row_is_quarantined_with_its_reason(bad_pg_loaded, case):
     _assert_quarantined(bad_pg_loaded, case)
+
+
+def test_a_row_with_several_defects_keeps_every_reason_and_its_values(bad_pg_loaded):
+    _, warehouse, _ = bad_pg_loaded
+    (row,) = [q for q in _quarantine(warehouse, "customers") if q["source_pk"] == "bad-thrice"]
+    assert sorted(row["reasons"].split("; ")) == [
+        "country_code: not an ISO 3166 country code (got XX)",
+        "customer_type: unknown value (allowed: farm|contractor|retailer|cooperative|industry|private) (got alien)",
+        "name: missing required value",
+    ]
+    as_read = json.loads(row["row_json"])
+    assert set(as_read) == set(table("customers").column_names)
+    assert (as_read["customer_id"], as_read["name"], as_read["customer_type"], as_read["country_code"]) == (
+        "bad-thrice", None, "alien", "XX",
+    )  # fmt: skip
 
 
 def test_duplicate_keys_quarantine_every_copy(bad_pg_loaded):

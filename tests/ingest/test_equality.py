@@ -3,8 +3,10 @@
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from neuroerp.contract import TABLES, load_order, table
+from neuroerp.source.database import create_source_engine, qualified_name
 from tests.ingest.conftest import execute, ingest_all, raw_rows, source_rows
 
 
@@ -134,3 +136,36 @@ def test_timestamps_are_utc_instants(seeded_pg, warehouse):
     raw = dict(warehouse.execute("SELECT invoice_id, posted_at FROM raw.invoices").fetchall())
     for row in source_rows(seeded_pg, table("invoices"))[:50]:
         assert raw[row[0]] == row[14] and raw[row[0]].utcoffset() is not None
+
+
+# Tables without a change marker (no updated_at): a read of the whole table (SQLite) or of the
+# changed row versions (PostgreSQL) must still carry a row's deletion into raw.
+UNMARKED = {"outbox_events": "id", "saga_steps": "id", "event_locks": "lock_id", "idempotency_keys": "key"}
+
+
+@pytest.mark.parametrize("source", ["seeded_pg", "seeded_sqlite"])
+def test_rows_deleted_from_tables_without_a_change_marker_leave_raw(source, warehouse, request):
+    url = request.getfixturevalue(source)
+    ingest_all(url, warehouse)
+    statements = []
+    for name, key in UNMARKED.items():
+        spec = table(name)
+        assert spec.watermark_column is None, name
+        relation = spec.qualified_name if source == "seeded_pg" else name
+        statements.append(
+            f'DELETE FROM {relation} WHERE "{key}" IN (SELECT "{key}" FROM {relation} ORDER BY "{key}" LIMIT 2)'
+        )
+    execute(url, *statements)
+    again = ingest_all(url, warehouse)
+    for name, key in UNMARKED.items():
+        assert again[name].rows_deleted == 2, name
+        in_raw = {str(k) for (k,) in warehouse.execute(f'SELECT "{key}" FROM raw.{name}').fetchall()}
+        assert in_raw == _source_keys(url, name, key), name
+
+
+def _source_keys(url: str, name: str, key: str) -> set[str]:
+    engine = create_source_engine(url)
+    with engine.connect() as conn:
+        keys = conn.execute(sa.text(f'SELECT "{key}" FROM {qualified_name(engine.dialect.name, table(name))}')).all()
+    engine.dispose()
+    return {str(k) for (k,) in keys}
