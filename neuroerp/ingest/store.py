@@ -26,7 +26,11 @@ from neuroerp.warehouse import fetch_frame, scalar, transaction
 
 QUARANTINE = "quarantine.rejected_rows"
 MAX_QUARANTINED_VALUE = 65_536  # characters of one value kept in row_json (longer ones are cut)
-WRITES = (QUARANTINE, "ops.ingest_state", "ops.ingest_runs")  # besides raw.<table>
+ABSENT_COLUMNS = "ops.absent_columns"
+WRITES = (QUARANTINE, "ops.ingest_state", "ops.ingest_runs", ABSENT_COLUMNS)  # besides raw.<table>
+# written by every raw/<table> asset for its own table, next to raw.<table>: a model that reads it
+# also reads that raw table, which is the dependency the asset graph shows
+PER_TABLE_SIDE_WRITES = frozenset({ABSENT_COLUMNS})
 DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS quarantine",
@@ -49,6 +53,13 @@ DDL = [
         table_name VARCHAR PRIMARY KEY,
         watermark VARCHAR,
         loaded_at TIMESTAMPTZ NOT NULL
+    )""",
+    # the optional columns (contract 1.1) the source lacks, as of each table's last run: read as null
+    f"""CREATE TABLE IF NOT EXISTS {ABSENT_COLUMNS} (
+        table_name VARCHAR NOT NULL,
+        column_name VARCHAR NOT NULL,
+        since_version VARCHAR NOT NULL,
+        noted_at TIMESTAMPTZ NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS ops.ingest_runs (
         table_name VARCHAR NOT NULL,
