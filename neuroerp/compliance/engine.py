@@ -18,6 +18,7 @@ import duckdb
 
 from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS, record_fingerprints, source_fingerprints
 from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS, record_scores, record_violations
+from neuroerp.finance.ibans import CHECK_IBANS, check_supplier_ibans
 from neuroerp.inventory.plan import steps_needed as purchasing_steps
 from neuroerp.reference.warehouse import LOAD_REFERENCE_TABLES, load_reference_tables
 from neuroerp.sqlmodels import MemberOutcome, Model, PythonStep, build, build_order
@@ -71,6 +72,7 @@ def run_compliance(
 
     steps: dict[PythonStep, Callable[[], object]] = {
         LOAD_REFERENCE_TABLES: lambda: load_reference_tables(conn),
+        CHECK_IBANS: lambda: check_supplier_ibans(conn),
         RECORD_VIOLATIONS: lambda: run.violations.update(timed_state(lambda: record_violations(conn))),
         RECORD_SCORES: record_day_scores,
     }
