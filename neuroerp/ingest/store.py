@@ -277,10 +277,18 @@ class IngestStore:
 
     # ------------------------------------------------------------------------------- apply
 
-    def apply(self, mode: str, started_at: dt.datetime, watermark: dt.datetime | int | None, rows_read: int) -> Applied:
+    def apply(
+        self,
+        mode: str,
+        started_at: dt.datetime,
+        watermark: dt.datetime | int | None,
+        rows_read: int,
+        absent: tuple[str, ...] = (),
+    ) -> Applied:
         """Write the staged run into raw, quarantine and state in one transaction, then drop the scratch.
 
-        `watermark` is where the next incremental read starts (None: tables read whole).
+        `watermark` is where the next incremental read starts (None: tables read whole); `absent`:
+        the optional contract columns the source lacks (read as null), recorded in ops.absent_columns.
         """
         c, raw, deleted_keys = self.conn, self.raw, self.scratch("deleted")
         with transaction(c):
@@ -313,7 +321,20 @@ class IngestStore:
                 [self.spec.name, started_at, finished, mode, rows_read, ok, bad, upserted, deleted,
                  _format_watermark(watermark)],
             )  # fmt: skip
+            c.execute(f"DELETE FROM {ABSENT_COLUMNS} WHERE table_name = ?", [self.spec.name])
+            for column in absent:
+                c.execute(
+                    f"INSERT INTO {ABSENT_COLUMNS} VALUES (?, ?, ?, ?)",
+                    [self.spec.name, column, self.spec.column(column).since, finished],
+                )
         return Applied(rows_ok=ok, rows_quarantined=bad, rows_upserted=upserted, rows_deleted=deleted)
+
+    def absent_columns(self) -> tuple[str, ...]:
+        """The optional columns the source lacked at this table's last run."""
+        rows = self.conn.execute(
+            f"SELECT column_name FROM {ABSENT_COLUMNS} WHERE table_name = ? ORDER BY 1", [self.spec.name]
+        ).fetchall()
+        return tuple(r[0] for r in rows)
 
     def quarantine_reasons(self) -> dict[str, int]:
         """Rows quarantined by this run, by their first reason."""
