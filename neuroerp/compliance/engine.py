@@ -18,10 +18,29 @@ import duckdb
 
 from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS, record_fingerprints, source_fingerprints
 from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS, record_scores, record_violations
+from neuroerp.finance.ibans import CHECK_IBANS, check_supplier_ibans
 from neuroerp.inventory.plan import steps_needed as purchasing_steps
 from neuroerp.reference.warehouse import LOAD_REFERENCE_TABLES, load_reference_tables
 from neuroerp.sqlmodels import MemberOutcome, Model, PythonStep, build, build_order
 from neuroerp.warehouse import scalar
+
+
+def _with_upstream(models: list[Model] | tuple[Model, ...]) -> list[Model]:
+    """The models given and the project's models they read, directly or not, that were not given
+    (the finance calendar and Skonto model the finance rules select from, say)."""
+    from neuroerp.project import project_models  # the project imports this capability's steps
+
+    given = {m.relation for m in models}
+    by_relation = {m.relation: m for m in project_models()}
+    extra: dict[str, Model] = {}
+    pending = [r for m in models for r in m.upstream]
+    while pending:
+        relation = pending.pop()
+        model = by_relation.get(relation)
+        if model is not None and relation not in given and relation not in extra and model.schema != "staging":
+            extra[relation] = model
+            pending += model.upstream
+    return [*models, *extra.values()]
 
 
 class ComplianceRunFailed(RuntimeError):
@@ -71,6 +90,7 @@ def run_compliance(
 
     steps: dict[PythonStep, Callable[[], object]] = {
         LOAD_REFERENCE_TABLES: lambda: load_reference_tables(conn),
+        CHECK_IBANS: lambda: check_supplier_ibans(conn),
         RECORD_VIOLATIONS: lambda: run.violations.update(timed_state(lambda: record_violations(conn))),
         RECORD_SCORES: record_day_scores,
     }
@@ -80,7 +100,7 @@ def run_compliance(
         )
     steps |= purchasing_steps(conn, models)
     broken: set[str] = set()  # relations a failed or skipped step should have written
-    for node in build_order(list(models), list(steps)):
+    for node in build_order(_with_upstream(models), list(steps)):
         writes = node.writes
         if broken & set(node.upstream):
             run.skipped.append(node.relation)

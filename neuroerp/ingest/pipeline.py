@@ -60,6 +60,7 @@ class IngestStats:
     watermark: dt.datetime | int | None
     seconds: float
     reasons: dict[str, int] = field(default_factory=dict)  # quarantined rows of this run by first reason
+    absent_columns: tuple[str, ...] = ()  # optional contract columns the source lacks: read as null
 
     @property
     def balanced(self) -> bool:
@@ -83,13 +84,20 @@ def ingest_table(
     # read whole: the first time, on request, tables without a change marker, and tables whose
     # earlier reads found nothing to set a watermark from
     full = options.full_refresh or not state.loaded or spec.kind is TableKind.SNAPSHOT or state.watermark is None
-    mode = "full" if full else "incremental"
     schema = table_schema(spec, now)
+    was_absent = store.absent_columns()
+    absent: tuple[str, ...] = ()
 
     def read(guarded: bool) -> tuple[int, dt.datetime | int | None, object, dict[str, int]]:
+        nonlocal full, absent
         watermark = None if spec.kind is TableKind.SNAPSHOT else state.watermark
         rows_read = 0
         with reader.connect() as source:
+            # an optional column the source lacked and now has: the rows read before hold nulls for
+            # it, so the whole table is read again
+            absent = reader.absent_columns(source, spec)
+            full = full or bool(set(was_absent) - set(absent))
+            mode = "full" if full else "incremental"
             # a full read of a large table stages on disk; anything else in memory
             large = full and scalar(conn, f"SELECT count(*) FROM raw.{spec.name}") > options.stage_on_disk_rows
             store.start(first_load=not state.loaded, large_read=large)
@@ -110,7 +118,7 @@ def ingest_table(
                 store.screen()
                 if full and state.loaded:
                     store.mark_unseen_deleted()
-                applied = store.apply(mode, started_at, watermark, rows_read)
+                applied = store.apply(mode, started_at, watermark, rows_read, absent=absent)
                 reasons = store.quarantine_reasons() if applied.rows_quarantined else {}
             finally:
                 store.drop_scratch()
@@ -127,7 +135,7 @@ def ingest_table(
     rows_read, watermark, applied, reasons = with_source_retries(reader.url, attempt, options.retry, on_retry)
     return IngestStats(
         table=spec.name,
-        mode=mode,
+        mode="full" if full else "incremental",
         rows_read=rows_read,
         rows_ok=applied.rows_ok,
         rows_quarantined=applied.rows_quarantined,
@@ -136,6 +144,7 @@ def ingest_table(
         watermark=watermark,
         seconds=time.perf_counter() - started,
         reasons=reasons,
+        absent_columns=absent,
     )
 
 

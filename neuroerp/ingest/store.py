@@ -26,7 +26,11 @@ from neuroerp.warehouse import fetch_frame, scalar, transaction
 
 QUARANTINE = "quarantine.rejected_rows"
 MAX_QUARANTINED_VALUE = 65_536  # characters of one value kept in row_json (longer ones are cut)
-WRITES = (QUARANTINE, "ops.ingest_state", "ops.ingest_runs")  # besides raw.<table>
+ABSENT_COLUMNS = "ops.absent_columns"
+WRITES = (QUARANTINE, "ops.ingest_state", "ops.ingest_runs", ABSENT_COLUMNS)  # besides raw.<table>
+# written by every raw/<table> asset for its own table, next to raw.<table>: a model that reads it
+# also reads that raw table, which is the dependency the asset graph shows
+PER_TABLE_SIDE_WRITES = frozenset({ABSENT_COLUMNS})
 DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS quarantine",
@@ -49,6 +53,13 @@ DDL = [
         table_name VARCHAR PRIMARY KEY,
         watermark VARCHAR,
         loaded_at TIMESTAMPTZ NOT NULL
+    )""",
+    # the optional columns (contract 1.1) the source lacks, as of each table's last run: read as null
+    f"""CREATE TABLE IF NOT EXISTS {ABSENT_COLUMNS} (
+        table_name VARCHAR NOT NULL,
+        column_name VARCHAR NOT NULL,
+        since_version VARCHAR NOT NULL,
+        noted_at TIMESTAMPTZ NOT NULL
     )""",
     """CREATE TABLE IF NOT EXISTS ops.ingest_runs (
         table_name VARCHAR NOT NULL,
@@ -266,10 +277,18 @@ class IngestStore:
 
     # ------------------------------------------------------------------------------- apply
 
-    def apply(self, mode: str, started_at: dt.datetime, watermark: dt.datetime | int | None, rows_read: int) -> Applied:
+    def apply(
+        self,
+        mode: str,
+        started_at: dt.datetime,
+        watermark: dt.datetime | int | None,
+        rows_read: int,
+        absent: tuple[str, ...] = (),
+    ) -> Applied:
         """Write the staged run into raw, quarantine and state in one transaction, then drop the scratch.
 
-        `watermark` is where the next incremental read starts (None: tables read whole).
+        `watermark` is where the next incremental read starts (None: tables read whole); `absent`:
+        the optional contract columns the source lacks (read as null), recorded in ops.absent_columns.
         """
         c, raw, deleted_keys = self.conn, self.raw, self.scratch("deleted")
         with transaction(c):
@@ -302,7 +321,20 @@ class IngestStore:
                 [self.spec.name, started_at, finished, mode, rows_read, ok, bad, upserted, deleted,
                  _format_watermark(watermark)],
             )  # fmt: skip
+            c.execute(f"DELETE FROM {ABSENT_COLUMNS} WHERE table_name = ?", [self.spec.name])
+            for column in absent:
+                c.execute(
+                    f"INSERT INTO {ABSENT_COLUMNS} VALUES (?, ?, ?, ?)",
+                    [self.spec.name, column, self.spec.column(column).since, finished],
+                )
         return Applied(rows_ok=ok, rows_quarantined=bad, rows_upserted=upserted, rows_deleted=deleted)
+
+    def absent_columns(self) -> tuple[str, ...]:
+        """The optional columns the source lacked at this table's last run."""
+        rows = self.conn.execute(
+            f"SELECT column_name FROM {ABSENT_COLUMNS} WHERE table_name = ? ORDER BY 1", [self.spec.name]
+        ).fetchall()
+        return tuple(r[0] for r in rows)
 
     def quarantine_reasons(self) -> dict[str, int]:
         """Rows quarantined by this run, by their first reason."""
