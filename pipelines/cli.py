@@ -474,7 +474,7 @@ def case_verify(wait_s: float) -> None:
     problems = list(check.problems)
     if settings.warehouse_path.exists():
         with _read_warehouse(settings.warehouse_path, wait_s) as conn:
-            problems += mirror_mismatches(conn, check)
+            problems += [problem for _, problem in mirror_mismatches(conn, check)]
     where = ledger_folder(settings.home)
     if problems:
         for problem in problems:

@@ -29,91 +29,103 @@ tests:
         ('article', 'supplier', 'customer', 'staff', 'warehouse', 'gdpr_request', 'manure_partner_year', 'tenant')
         group by entity_type
 --- */
-with events as (
+with wanted as (
+    -- only the open violations' entities are looked up (a join on every sale would read them all)
+    select violation_id, case_id, entity_type, entity_id from compliance.violations
+),
+
+events as (
     -- a sale: when it was ordered
     select
-        'sales_order_line' as entity_type,
-        l.line_id as entity_id,
+        w.violation_id,
         o.ordered_at as occurred_at
-    from raw.sales_order_lines as l
+    from wanted as w
+    join raw.sales_order_lines as l on l.line_id = w.entity_id
     join raw.sales_orders as o on o.order_id = l.order_id
+    where w.entity_type = 'sales_order_line'
     union all
     select
-        'sales_order',
-        order_id,
-        ordered_at
-    from raw.sales_orders
+        w.violation_id,
+        o.ordered_at
+    from wanted as w
+    join raw.sales_orders as o on o.order_id = w.entity_id
+    where w.entity_type = 'sales_order'
     -- a purchase: when the goods arrived, or were ordered while they have not
     union all
     select
-        'purchase_order_line',
-        pl.po_line_id,
+        w.violation_id,
         coalesce(pl.received_at, po.ordered_at)
-    from raw.purchase_order_lines as pl
+    from wanted as w
+    join raw.purchase_order_lines as pl on pl.po_line_id = w.entity_id
     join raw.purchase_orders as po on po.po_id = pl.po_id
+    where w.entity_type = 'purchase_order_line'
     union all
     select
-        'purchase_order',
-        po_id,
-        ordered_at
-    from raw.purchase_orders
+        w.violation_id,
+        po.ordered_at
+    from wanted as w
+    join raw.purchase_orders as po on po.po_id = w.entity_id
+    where w.entity_type = 'purchase_order'
     union all
     select
-        'import_document',
-        document_id,
-        arrival_at
-    from raw.import_documents
+        w.violation_id,
+        d.arrival_at
+    from wanted as w
+    join raw.import_documents as d on d.document_id = w.entity_id
+    where w.entity_type = 'import_document'
     union all
     select
-        'manure_delivery',
-        delivery_id,
-        cast(delivered_on as timestamptz)
-    from raw.manure_deliveries
+        w.violation_id,
+        cast(m.delivered_on as timestamptz)
+    from wanted as w
+    join raw.manure_deliveries as m on m.delivery_id = w.entity_id
+    where w.entity_type = 'manure_delivery'
     union all
     select
-        'suspicious_transaction',
-        case_id,
-        flagged_at
-    from raw.suspicious_transactions
+        w.violation_id,
+        t.flagged_at
+    from wanted as w
+    join raw.suspicious_transactions as t on t.case_id = w.entity_id
+    where w.entity_type = 'suspicious_transaction'
     union all
     select
-        'stock_movement',
-        movement_id,
-        occurred_at
-    from raw.stock_movements
+        w.violation_id,
+        m.occurred_at
+    from wanted as w
+    join raw.stock_movements as m on m.movement_id = w.entity_id
+    where w.entity_type = 'stock_movement'
     -- an invoice: its date; a payment: when it was paid
     union all
     select
-        'invoice',
-        invoice_id,
-        cast(invoice_date as timestamptz)
-    from raw.invoices
+        w.violation_id,
+        cast(i.invoice_date as timestamptz)
+    from wanted as w
+    join raw.invoices as i on i.invoice_id = w.entity_id
+    where w.entity_type = 'invoice'
     union all
     select
-        'payment',
-        payment_id,
-        cast(paid_on as timestamptz)
-    from raw.payments
-),
-
-audit_entries as (
+        w.violation_id,
+        cast(p.paid_on as timestamptz)
+    from wanted as w
+    join raw.payments as p on p.payment_id = w.entity_id
+    where w.entity_type = 'payment'
     -- an audit entry: when it was written; a missing one (a gap in the sequence): when the entry
     -- before it was
+    union all
     select
-        v.violation_id,
+        w.violation_id,
         a.occurred_at
-    from compliance.violations as v
-    asof join raw.audit_log as a on try_cast(v.entity_id as bigint) >= a.seq
-    where v.entity_type = 'audit_log'
+    from wanted as w
+    asof join raw.audit_log as a on try_cast(w.entity_id as bigint) >= a.seq
+    where w.entity_type = 'audit_log'
 )
 
 select
-    v.violation_id,
-    v.case_id,
-    v.entity_type,
-    v.entity_id,
-    coalesce(e.occurred_at, a.occurred_at) as occurred_at,
-    coalesce(e.occurred_at, a.occurred_at) is null as standing
-from compliance.violations as v
-left join events as e on e.entity_type = v.entity_type and e.entity_id = v.entity_id
-left join audit_entries as a on a.violation_id = v.violation_id
+    w.violation_id,
+    w.case_id,
+    w.entity_type,
+    w.entity_id,
+    e.occurred_at,
+    e.occurred_at is null as standing
+from wanted as w
+left join events as e on e.violation_id = w.violation_id

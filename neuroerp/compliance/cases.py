@@ -334,7 +334,10 @@ def ensure_case_history(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 def read_ledger(folder: Path) -> Verification:
-    """Every entry of the ledger and what verifying it found, under a shared lock."""
+    """Every entry of the ledger and what verifying it found, under a shared lock (nothing, and
+    nothing created, where no decision was ever recorded)."""
+    if not Path(folder).exists():
+        return Verification()
     ledger = DecisionLedger(folder)
     with ledger.locked(exclusive=False):
         return ledger.verify()
@@ -345,10 +348,17 @@ def record_cases(conn: duckdb.DuckDBPyConnection, ledger: Path | None) -> CasesR
     in compliance.case_history (valid_from / valid_to: evaluations) and mirror the ledger into
     compliance.case_decisions. `ledger`: its folder (None: no decisions, e.g. an in-memory warehouse).
 
-    A ledger that fails verification is mirrored as it is (`verified` false from the first broken
-    entry), but only its intact leading decisions move cases."""
+    Only the ledger's intact leading decisions move cases. A ledger that fails verification is
+    mirrored as it is (`verified` false from the first broken entry), unless it no longer holds
+    what the last run mirrored (entries removed, or the whole chain rewritten): then the mirror keeps
+    that last good copy, and the problem is reported at every run until the ledger is restored (or
+    an operator drops compliance.case_decisions to accept the ledger as it is)."""
     now, _ = latest_evaluation(conn)
     check = read_ledger(ledger) if ledger is not None else Verification()
+    mismatched = mirror_mismatches(conn, check)
+    if mismatched:  # the ledger no longer holds what the last run mirrored: trust it only up to there
+        check.problems += [problem for _, problem in mismatched]
+        check.intact = min(check.intact, min(seq for seq, _ in mismatched) - 1)
     by_case: dict[str, list[Decision]] = defaultdict(list)
     for d in check.decisions():
         by_case[d.case_id].append(d)
@@ -360,7 +370,8 @@ def record_cases(conn: duckdb.DuckDBPyConnection, ledger: Path | None) -> CasesR
         with transaction(conn):
             conn.execute(f"CREATE OR REPLACE TABLE {CASES} AS {CASES_SQL}", [now])
             opened = _record_case_history(conn, now)
-            conn.execute(f"CREATE OR REPLACE TABLE {CASE_DECISIONS} AS SELECT * FROM ledger_entries ORDER BY seq")
+            if not mismatched:  # else the mirror keeps the last good copy, the evidence of what changed
+                conn.execute(f"CREATE OR REPLACE TABLE {CASE_DECISIONS} AS SELECT * FROM ledger_entries ORDER BY seq")
             by_status = dict(conn.execute(f"SELECT status, count(*) FROM {CASES} GROUP BY 1").fetchall())
     finally:
         conn.unregister("case_state")
@@ -546,9 +557,9 @@ def list_cases(
     return [r for r in rows if r["status"] in statuses]
 
 
-def mirror_mismatches(conn: duckdb.DuckDBPyConnection, check: Verification) -> list[str]:
-    """Entries the warehouse's mirror (the last run) holds that the ledger no longer holds alike:
-    what a consistent rewrite of the ledger and its head cannot hide."""
+def mirror_mismatches(conn: duckdb.DuckDBPyConnection, check: Verification) -> list[tuple[int, str]]:
+    """The verified entries of the warehouse's mirror (the last run) that the ledger no longer holds
+    alike, with what is wrong: what a consistent rewrite of the ledger and its head cannot hide."""
     exists = conn.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'compliance' "
         "AND table_name = 'case_decisions'"
@@ -562,7 +573,10 @@ def mirror_mismatches(conn: duckdb.DuckDBPyConnection, check: Verification) -> l
     ).fetchall():
         if ledger.get(seq) != hash_:
             problems.append(
-                f"the warehouse's mirror of the last run holds seq {seq} (decision {decision_id}, hash "
-                f"{hash_[:12]}), the ledger {'does not' if seq not in ledger else 'holds another entry there'}"
+                (
+                    seq,
+                    f"the warehouse's mirror of the last run holds seq {seq} (decision {decision_id}, hash "
+                    f"{hash_[:12]}), the ledger {'does not' if seq not in ledger else 'holds another entry there'}",
+                )
             )
     return problems

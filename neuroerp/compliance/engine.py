@@ -34,6 +34,7 @@ class ComplianceRunFailed(RuntimeError):
 class ComplianceRun:
     seconds_by_model: dict[str, float] = field(default_factory=dict)
     seconds_state: float = 0.0
+    seconds_by_step: dict[str, float] = field(default_factory=dict)  # each Python step, by the relation it writes
     violations: dict[str, int] = field(default_factory=dict)
     cases: dict[str, int] = field(default_factory=dict)  # cases by status
     rules: list[MemberOutcome] = field(default_factory=list)  # each rule's outcome inside the union
@@ -97,7 +98,9 @@ def run_compliance(
             continue
         try:
             if isinstance(node, PythonStep):
+                started = time.perf_counter()
                 steps[node]()
+                run.seconds_by_step[node.relation] = time.perf_counter() - started
             else:
                 wanted = {k: v for k, v in (variables or {}).items() if k in node.variables}
                 built = build(conn, node, wanted, now=now)

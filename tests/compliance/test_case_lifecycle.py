@@ -14,6 +14,7 @@ import json
 import multiprocessing
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from neuroerp.compliance.cases import (
@@ -23,6 +24,7 @@ from neuroerp.compliance.cases import (
     check_decision_input,
     decide,
     derive,
+    find_case,
     refusal,
 )
 from neuroerp.compliance.ledger import Decision, DecisionLedger, LedgerError, entry_hash
@@ -164,6 +166,37 @@ def test_which_decision_a_case_can_take(current, wanted):
 def test_bad_decision_input_is_refused(status, by, note, says):
     with pytest.raises(DecisionRefused, match=says):
         check_decision_input(status, by, note)
+
+
+def test_a_case_is_named_by_its_id_or_a_unique_prefix(tmp_path):
+    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
+        with pytest.raises(DecisionRefused, match="no cases yet"):
+            find_case(conn, "a" * 32)
+        conn.execute("CREATE SCHEMA compliance")
+        conn.execute(
+            "CREATE TABLE compliance.cases AS SELECT * FROM (VALUES ('aaaaaaaa1', 't', 'psm', 'PSM-002', 'article', "
+            "'x', TIMESTAMPTZ '2026-11-02 06:05+00'), ('aaaaaaaa2', 't', 'psm', 'PSM-002', 'article', 'y', "
+            "TIMESTAMPTZ '2026-11-02 06:05+00')) AS c(case_id, tenant_id, area, rule_id, subject_type, subject_id, "
+            "evaluated_at)"
+        )
+        conn.execute(
+            "CREATE TABLE compliance.violation_history AS SELECT 'aaaaaaaa2' AS case_id, 'v1' AS violation_id, "
+            "TIMESTAMPTZ '2026-11-02 06:05+00' AS first_detected_at, TIMESTAMPTZ '2026-11-02 06:05+00' AS "
+            "last_detected_at, NULL::TIMESTAMPTZ AS resolved_at"
+        )
+        with pytest.raises(DecisionRefused, match="matches more than one case"):
+            find_case(conn, "AAAAAAAA")
+        with pytest.raises(DecisionRefused, match="at least 8"):
+            find_case(conn, "aaaaaaa")
+        with pytest.raises(DecisionRefused, match="unknown case"):
+            find_case(conn, "aaaaaaaa3")
+        view = find_case(conn, " aaaaaaaa2 ")
+    assert (view.case_id, view.subject_id, view.episodes, view.evaluated_at) == (
+        "aaaaaaaa2",
+        "y",
+        (Episode("v1", at(0)),),
+        at(0),
+    )
 
 
 # ---------------------------------------------------------------------------------------- ledger

@@ -137,6 +137,24 @@ def test_cases_group_violations_by_rule_and_subject(base):
     assert psm_002 > 1
 
 
+def test_a_warehouse_from_before_the_cases_gets_them(home):
+    """Violation and score history written by the version before: the run adds what is missing."""
+    before = query(home, "SELECT case_id, status, occurrences FROM compliance.cases ORDER BY 1")
+    with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
+        for table in ("cases", "case_history", "case_decisions"):
+            conn.execute(f"DROP TABLE compliance.{table}")
+        conn.execute("ALTER TABLE compliance.violation_history DROP COLUMN case_id")
+        for column in ("exposure", "penalty", "open_cases", "acknowledged_cases", "weakest_area"):
+            conn.execute(f"ALTER TABLE compliance.score_history DROP COLUMN {column}")
+        _run(conn, home)
+    assert query(home, "SELECT case_id, status, occurrences FROM compliance.cases ORDER BY 1") == before
+    assert query(
+        home, "SELECT count(*) FROM compliance.score_history WHERE area <> 'overall' AND exposure IS NULL"
+    ) == [(0,)]
+    assert query(home, "SELECT count(*) FROM compliance.score_history WHERE area = 'overall' AND weakest_area IS NULL"
+                 ) == [(0,)]  # fmt: skip
+
+
 # ---------------------------------------------------------------------------- decisions
 
 
@@ -258,6 +276,16 @@ def test_a_consistent_rewrite_of_the_ledger_is_found_against_the_warehouse_mirro
     assert ledger.verify().ok  # the chain alone cannot tell
     verify = cli(home, "verify")
     assert verify.exit_code == 1 and "mirror of the last run holds seq 1" in verify.output
+    mirrored = query(home, "SELECT hash, status FROM compliance.case_decisions")
+    for _ in range(2):  # the run trusts nothing from seq 1 on and keeps the last good mirror, run after run
+        with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
+            recorded = record_cases(conn, ledger_folder(home))
+        assert any("mirror" in p for p in recorded.ledger_problems)
+        assert status_of(home, case_id)[0] == "open"
+        assert query(home, "SELECT hash, status FROM compliance.case_decisions") == mirrored
+    shutil.rmtree(ledger_folder(home))  # the whole ledger gone
+    verify = cli(home, "verify")
+    assert verify.exit_code == 1 and "the ledger does not" in verify.output
 
 
 # ---------------------------------------------------------------------------------- bad input
