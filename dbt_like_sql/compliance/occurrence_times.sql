@@ -26,7 +26,8 @@ tests:
       severity: warn
       sql: >
         select entity_type, count(*) as findings from {{ this }} where standing and entity_type not in
-        ('article', 'supplier', 'customer', 'staff', 'warehouse', 'gdpr_request', 'manure_partner_year', 'tenant')
+        ('article', 'psm_product', 'supplier', 'customer', 'business_partner', 'staff', 'warehouse', 'gdpr_request',
+        'tenant')
         group by entity_type
 --- */
 with wanted as (
@@ -109,6 +110,13 @@ events as (
     from wanted as w
     join raw.payments as p on p.payment_id = w.entity_id
     where w.entity_type = 'payment'
+    -- a yearly duty ('<tenant or partner>/<year>'): the end of that year
+    union all
+    select
+        w.violation_id,
+        cast(make_date(try_cast(regexp_extract(w.entity_id, '/(\d{4})$', 1) as integer), 12, 31) as timestamptz)
+    from wanted as w
+    where w.entity_type in ('tenant_year', 'manure_partner_year')
     -- an audit entry: when it was written; a missing one (a gap in the sequence): when the entry
     -- before it was
     union all

@@ -132,6 +132,20 @@ def test_cases_group_violations_by_rule_and_subject(base):
         base, "SELECT evidence, occurrences, opened_at, last_seen_at FROM compliance.cases"
     ):
         assert isinstance(json.loads(evidence), dict) and occurrences >= 1 and opened <= last_seen
+    # the events behind a case: its sales' order times; a finding about an article is a standing state
+    wrong = query(
+        base,
+        "SELECT c.case_id FROM compliance.cases c JOIN compliance.violations v USING (case_id) "
+        "JOIN raw.sales_order_lines l ON l.line_id = v.entity_id JOIN raw.sales_orders o USING (order_id) "
+        "WHERE c.entity_type = 'sales_order_line' GROUP BY c.case_id, c.last_event_at, c.standing "
+        "HAVING c.last_event_at IS DISTINCT FROM max(o.ordered_at) OR c.standing",
+    )
+    assert (
+        wrong == []
+        and query(base, "SELECT count(*) FROM compliance.cases WHERE entity_type = 'sales_order_line'")[0][0]
+    )
+    assert query(base, "SELECT DISTINCT standing, last_event_at IS NULL FROM compliance.cases "
+                       "WHERE entity_type = 'article' AND status = 'open'") == [(True, True)]  # fmt: skip
     # a product sold after its sell-out period is one case, its sales lines its occurrences
     (psm_002,) = query(base, "SELECT max(occurrences) FROM compliance.cases WHERE rule_id = 'PSM-002'")[0]
     assert psm_002 > 1
