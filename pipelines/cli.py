@@ -363,7 +363,7 @@ def case() -> None:
 def case_list(tenant: str | None, area: str | None, status: str, as_json: bool, wait_s: float) -> None:
     import json
 
-    from neuroerp.compliance.cases import list_cases
+    from neuroerp.compliance.cases import against_mirror, list_cases
 
     settings = apply_defaults()
     check = _ledger_check(settings)
@@ -371,6 +371,7 @@ def case_list(tenant: str | None, area: str | None, status: str, as_json: bool, 
     with _read_warehouse(settings.warehouse_path, wait_s) as conn:
         if not _has_cases(conn):
             raise click.ClickException("the warehouse holds no cases yet: run `neuroerp materialize` first")
+        against_mirror(conn, check)
         rows = list_cases(conn, check, tenant=tenant, area=area, statuses=wanted)
     if as_json:
         for row in rows:
@@ -401,7 +402,14 @@ def case_list(tenant: str | None, area: str | None, status: str, as_json: bool, 
 @click.option("--note", required=True, help="Why: what was done or found (kept in the ledger).")
 @WAIT_OPTION
 def case_decide(case_id: str, status: str, by: str, note: str, wait_s: float) -> None:
-    from neuroerp.compliance.cases import DecisionRefused, check_decision_input, decide, find_case, ledger_folder
+    from neuroerp.compliance.cases import (
+        DecisionRefused,
+        against_mirror,
+        check_decision_input,
+        decide,
+        find_case,
+        ledger_folder,
+    )
     from neuroerp.compliance.ledger import LedgerError
 
     settings = apply_defaults()
@@ -409,6 +417,9 @@ def case_decide(case_id: str, status: str, by: str, note: str, wait_s: float) ->
         check_decision_input(status, by, note)  # before touching anything
         with _read_warehouse(settings.warehouse_path, wait_s) as conn:
             view = find_case(conn, case_id)
+            check = _ledger_check(settings)
+            if against_mirror(conn, check):  # rewritten since the last run mirrored it
+                raise LedgerError("the decision ledger fails verification: " + "; ".join(check.problems))
         decision = decide(ledger_folder(settings.home), view, status, by, note)
     except (DecisionRefused, LedgerError) as exc:
         raise click.ClickException(f"{exc} (nothing written)") from None
@@ -423,7 +434,7 @@ def case_decide(case_id: str, status: str, by: str, note: str, wait_s: float) ->
 @click.argument("case_id")
 @WAIT_OPTION
 def case_show(case_id: str, wait_s: float) -> None:
-    from neuroerp.compliance.cases import CASES, DecisionRefused, find_case, list_cases
+    from neuroerp.compliance.cases import CASES, DecisionRefused, against_mirror, find_case, list_cases
 
     settings = apply_defaults()
     check = _ledger_check(settings)
@@ -432,6 +443,7 @@ def case_show(case_id: str, wait_s: float) -> None:
             view = find_case(conn, case_id)
         except DecisionRefused as exc:
             raise click.ClickException(str(exc)) from None
+        against_mirror(conn, check)
         (row,) = [r for r in list_cases(conn, check, tenant=view.tenant_id) if r["case_id"] == view.case_id] or [None]
         detail = conn.execute(
             f"SELECT severity, recommendation, legal_basis, evidence, entity_type, latest_entity_id, resolution, "
@@ -467,15 +479,15 @@ def case_show(case_id: str, wait_s: float) -> None:
 @case.command("verify", help="Verify the decision ledger: no entry edited, removed, inserted or moved.")
 @WAIT_OPTION
 def case_verify(wait_s: float) -> None:
-    from neuroerp.compliance.cases import ledger_folder, mirror_mismatches
+    from neuroerp.compliance.cases import against_mirror, ledger_folder
 
     settings = apply_defaults()
     check = _ledger_check(settings)
-    problems = list(check.problems)
     if settings.warehouse_path.exists():
         with _read_warehouse(settings.warehouse_path, wait_s) as conn:
-            problems += [problem for _, problem in mirror_mismatches(conn, check)]
+            against_mirror(conn, check)
     where = ledger_folder(settings.home)
+    problems = check.problems
     if problems:
         for problem in problems:
             console.print(f"[red]tampered[/red] {problem}")

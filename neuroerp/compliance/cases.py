@@ -30,6 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -76,8 +77,7 @@ def ledger_folder(home: Path) -> Path:
 # ---------------------------------------------------------------------------------- lifecycle
 
 
-@dataclass(frozen=True)
-class Episode:
+class Episode(NamedTuple):  # a tuple: hundreds of thousands are made per run
     """One occurrence of a case: a violation from its detection until it was no longer found."""
 
     violation_id: str
@@ -201,7 +201,7 @@ def _grouped_episodes(conn: duckdb.DuckDBPyConnection) -> dict[str, list[Episode
         f"SELECT case_id, violation_id, first_detected_at, resolved_at FROM {HISTORY} ORDER BY case_id"
     ).fetchall()
     return {
-        case_id: [Episode(v, first, resolved) for _, v, first, resolved in group]
+        case_id: [Episode._make(row[1:]) for row in group]
         for case_id, group in itertools.groupby(rows, key=lambda r: r[0])
     }
 
@@ -355,10 +355,7 @@ def record_cases(conn: duckdb.DuckDBPyConnection, ledger: Path | None) -> CasesR
     an operator drops compliance.case_decisions to accept the ledger as it is)."""
     now, _ = latest_evaluation(conn)
     check = read_ledger(ledger) if ledger is not None else Verification()
-    mismatched = mirror_mismatches(conn, check)
-    if mismatched:  # the ledger no longer holds what the last run mirrored: trust it only up to there
-        check.problems += [problem for _, problem in mismatched]
-        check.intact = min(check.intact, min(seq for seq, _ in mismatched) - 1)
+    mismatched = against_mirror(conn, check)
     by_case: dict[str, list[Decision]] = defaultdict(list)
     for d in check.decisions():
         by_case[d.case_id].append(d)
@@ -555,6 +552,16 @@ def list_cases(
                 decided_at=last.decided_at if last else None,
             )  # fmt: skip
     return [r for r in rows if r["status"] in statuses]
+
+
+def against_mirror(conn: duckdb.DuckDBPyConnection, check: Verification) -> bool:
+    """Check the ledger against the warehouse's mirror of the last run; where it no longer holds
+    what was mirrored, add the problems and trust it only up to there. True when it does not."""
+    mismatched = mirror_mismatches(conn, check)
+    if mismatched:
+        check.problems += [problem for _, problem in mismatched]
+        check.intact = min(check.intact, min(seq for seq, _ in mismatched) - 1)
+    return bool(mismatched)
 
 
 def mirror_mismatches(conn: duckdb.DuckDBPyConnection, check: Verification) -> list[tuple[int, str]]:

@@ -290,6 +290,11 @@ def test_a_consistent_rewrite_of_the_ledger_is_found_against_the_warehouse_mirro
     assert ledger.verify().ok  # the chain alone cannot tell
     verify = cli(home, "verify")
     assert verify.exit_code == 1 and "mirror of the last run holds seq 1" in verify.output
+    before = ledger_bytes(home)
+    refused = cli(home, "decide", case_id, "--status", "resolved", "--by", "E. Muster", "--note", "n")
+    assert refused.exit_code == 1 and "fails verification" in refused.output and ledger_bytes(home) == before
+    listed = [json.loads(line) for line in cli(home, "list", "--json", "--status", "all").output.splitlines()]
+    assert {r["case_id"]: r["status"] for r in listed}[case_id] == "acknowledged"  # as the mirror says, not dismissed
     mirrored = query(home, "SELECT hash, status FROM compliance.case_decisions")
     for _ in range(2):  # the run trusts nothing from seq 1 on and keeps the last good mirror, run after run
         with duckdb.connect(str(home / "warehouse.duckdb")) as conn:
