@@ -31,9 +31,32 @@ vars:
   gobd_audit_gapless: true when the ERP guarantees a gapless audit sequence (then a gap is evidence).
   gobd_gap_grace_minutes: Minutes a missing audit sequence number may be an uncommitted transaction.
   agrifood_max_payment_days: Longest payment term for non-perishable agri-food products (§ 11 AgrarOLkG).
+  score_lookback_days: >
+    Days back from as_of in which a past event (a sale, a delivery, an import, an invoice) still
+    counts in the scores; findings about a standing state (an article, a supplier) always count.
+  score_acknowledged_factor: >
+    Share of its weight an acknowledged case keeps in the scores (0 to 1); resolved and dismissed
+    cases weigh nothing.
+  score_reference_exposure: >
+    The exposure (eligible transactions and entities) at which the severity weights apply as they
+    are; an area's penalty is scaled by the square root of reference / exposure.
+  lksg_applies_to: >
+    Tenants the LkSG binds (at least 1,000 employees, § 1 LkSG), comma-separated, or * for all;
+    for the others the LkSG duties are left out of the scores (the EUDR duties of the area stay).
+  not_applicable: >
+    Areas a tenant is not subject to, as comma-separated tenant:area pairs (e.g. lh-sued:enni):
+    left out of that tenant's scores, whatever its exposure.
 tests:
   # error: every rule joins the settings; a second row would double every finding
   - expression: {name: exactly_one_row, sql: "select 1 from {{ this }} having count(*) <> 1"}
+  # --- scores and cases (issue 9)
+  # error: a factor outside 0..1 or a non-positive exposure makes every score wrong
+  - expression:
+      name: score_settings_in_range
+      sql: >
+        select * from {{ this }}
+        where score_lookback_days < 0 or score_acknowledged_factor not between 0 and 1
+        or score_reference_exposure <= 0
 --- */
 select
     coalesce(getvariable('as_of')::date, current_date) as as_of,
@@ -68,4 +91,16 @@ select
     coalesce(getvariable('gobd_audit_gapless')::boolean, false) as gobd_audit_gapless,
     coalesce(getvariable('gobd_gap_grace_minutes')::integer, 15) as gobd_gap_grace_minutes,
     -- finance: § 11 (2) Nr. 2 AgrarOLkG (Art. 3 (1) (a) RL (EU) 2019/633)
-    coalesce(getvariable('agrifood_max_payment_days')::integer, 60) as agrifood_max_payment_days
+    coalesce(getvariable('agrifood_max_payment_days')::integer, 60) as agrifood_max_payment_days,
+    -- scores and cases: look-back window, decided cases, normalisation, applicability
+    coalesce(getvariable('score_lookback_days')::integer, 365) as score_lookback_days,
+    coalesce(getvariable('score_acknowledged_factor')::double, 0.5) as score_acknowledged_factor,
+    coalesce(getvariable('score_reference_exposure')::double, 1000.0) as score_reference_exposure,
+    list_filter(
+        list_transform(string_split(coalesce(getvariable('lksg_applies_to'), '*'), ','), lambda x: trim(x)),
+        lambda x: x <> ''
+    ) as lksg_applies_to,
+    list_filter(
+        list_transform(string_split(coalesce(getvariable('not_applicable'), ''), ','), lambda x: trim(x)),
+        lambda x: x <> ''
+    ) as not_applicable

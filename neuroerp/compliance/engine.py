@@ -13,9 +13,11 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
+from neuroerp.compliance.cases import RECORD_CASES, ledger_folder, record_cases
 from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS, record_fingerprints, source_fingerprints
 from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS, record_scores, record_violations
 from neuroerp.finance.ibans import CHECK_IBANS, check_supplier_ibans
@@ -51,7 +53,9 @@ class ComplianceRunFailed(RuntimeError):
 class ComplianceRun:
     seconds_by_model: dict[str, float] = field(default_factory=dict)
     seconds_state: float = 0.0
+    seconds_by_step: dict[str, float] = field(default_factory=dict)  # each Python step, by the relation it writes
     violations: dict[str, int] = field(default_factory=dict)
+    cases: dict[str, int] = field(default_factory=dict)  # cases by status
     rules: list[MemberOutcome] = field(default_factory=list)  # each rule's outcome inside the union
     failed: dict[str, str] = field(default_factory=dict)  # step: error
     skipped: list[str] = field(default_factory=list)  # steps not run because something they read failed
@@ -71,9 +75,12 @@ def run_compliance(
     models: list[Model] | tuple[Model, ...],
     variables: dict[str, str] | None = None,
     raise_on_error: bool = True,
+    ledger: Path | None = None,
 ) -> ComplianceRun:
     """Reference tables, audit fingerprints (when a source is given), every SQL model, the
-    violation history and the day's scores. `variables`: run values for models that declare them.
+    violation history, the cases and the day's scores. `variables`: run values for models that
+    declare them. `ledger`: the officers' decision ledger folder (default: `ledger/` beside the
+    warehouse file, as under NEUROERP_HOME; none for an in-memory warehouse).
     Models of other capabilities that read what a Python step writes get that step too (the
     purchasing forecast and plan, with their default configuration)."""
     run = ComplianceRun()
@@ -92,6 +99,9 @@ def run_compliance(
         LOAD_REFERENCE_TABLES: lambda: load_reference_tables(conn),
         CHECK_IBANS: lambda: check_supplier_ibans(conn),
         RECORD_VIOLATIONS: lambda: run.violations.update(timed_state(lambda: record_violations(conn))),
+        RECORD_CASES: lambda: run.cases.update(
+            timed_state(lambda: record_cases(conn, ledger or _ledger_beside(conn))).by_status
+        ),
         RECORD_SCORES: record_day_scores,
     }
     if source_url:
@@ -108,7 +118,9 @@ def run_compliance(
             continue
         try:
             if isinstance(node, PythonStep):
+                started = time.perf_counter()
                 steps[node]()
+                run.seconds_by_step[node.relation] = time.perf_counter() - started
             else:
                 wanted = {k: v for k, v in (variables or {}).items() if k in node.variables}
                 built = build(conn, node, wanted, now=now)
@@ -121,3 +133,9 @@ def run_compliance(
         listed = "; ".join(f"{relation}: {error}" for relation, error in run.failed.items())
         raise ComplianceRunFailed(f"{len(run.failed)} steps failed ({listed}); skipped {run.skipped}")
     return run
+
+
+def _ledger_beside(conn: duckdb.DuckDBPyConnection) -> Path | None:
+    """`ledger/` in the warehouse file's folder (NEUROERP_HOME), or None for an in-memory warehouse."""
+    rows = conn.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchall()
+    return ledger_folder(Path(rows[0][0]).parent) if rows and rows[0][0] else None

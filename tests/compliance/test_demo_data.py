@@ -176,7 +176,14 @@ def test_scores_and_history(evaluated):
     _, path, _ = evaluated
     with duckdb.connect(str(path), read_only=True) as conn:
         areas = conn.execute("SELECT tenant_id, area, score_pct, status FROM compliance.area_scores").fetchall()
-        assert len(areas) == 2 * 7
+        exposure = {(t, a): applies for t, a, applies in conn.execute(
+            "SELECT tenant_id, area, applies FROM compliance.exposure").fetchall()}  # fmt: skip
+        counted = set(
+            conn.execute("SELECT DISTINCT tenant_id, area FROM compliance.scored_cases WHERE weight > 0").fetchall()
+        )
+        # scored: exactly the areas that apply (exposure) or have cases that count; the others are absent
+        assert {(t, a) for t, a, _, _ in areas} == {k for k, applies in exposure.items() if applies} | counted
+        assert len(exposure) == 2 * 7 and len(areas) < len(exposure)  # the trader in Bavaria reports no manure
         assert all(0 <= score <= 100 for _, _, score, _ in areas)
         psm = {t: (score, status) for t, area, score, status in areas if area == "psm"}
         assert all(status == "critical" and score < 100 for score, status in psm.values())
