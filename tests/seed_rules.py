@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import re
 import unicodedata
@@ -614,8 +615,9 @@ def gobd_002(t: Tables, as_of: dt.date, **settings) -> set[str]:
     settled = log.filter(
         pl.col("occurred_at") < _evaluated_at(as_of) - dt.timedelta(minutes=s["gobd_gap_grace_minutes"])
     )["seq"].max()
-    seqs = set(log["seq"].to_list())
-    return {str(q) for q in range(min(seqs), settled + 1) if q not in seqs}
+    seqs = sorted(log["seq"].to_list())  # runs of missing numbers, as ranges (never one per number)
+    gaps = [(a + 1, b - 1) for a, b in itertools.pairwise(seqs) if b - a > 1 and b <= settled]
+    return {str(f) if f == t else f"{f}..{t}" for f, t in gaps}
 
 
 # ------------------------------------------------------------------------------------- finance

@@ -16,7 +16,7 @@ columns:
   area: Compliance area (every area with a rule in compliance.rule_runs).
   exposure: transactions + entities, the divisor of the area's score.
   transactions: Eligible transactions of the area in the window (sales lines, deliveries, imports, invoices).
-  entities: Eligible entities the area's rules judge as they stand (articles, suppliers, customers).
+  entities: Eligible entities the area's rules judge as they stand (articles, suppliers, customers, business partners).
   measured_as: What is counted, in words.
   window_start: First day of the look-back window.
   window_end: Last day of the window (as_of).
@@ -143,11 +143,21 @@ measured as (
     where i.posted_at is not null and cast(i.posted_at at time zone 'Europe/Berlin' as date) between s.since and s.as_of
     group by i.tenant_id
     union all
+    -- finance: the invoices whose terms, Skonto and payment FIN-001 and FIN-003 judge, and the
+    -- business partners whose bank details and sanctions status FIN-002 and FIN-004 judge
     select i.tenant_id, 'finance', count(*), 0
     from raw.invoices as i
     cross join s
     where i.status <> 'cancelled' and (i.invoice_date between s.since and s.as_of or i.status in ('open', 'partially_paid'))
     group by i.tenant_id
+    union all
+    select p.tenant_id, 'finance', 0, count(*)
+    from (
+        select tenant_id from raw.customers where deleted_at is null
+        union all
+        select tenant_id from raw.suppliers where deleted_at is null
+    ) as p
+    group by p.tenant_id
 ),
 
 units as (
@@ -160,7 +170,7 @@ units as (
         ('lksg', 'EUDR commodity purchase lines in the window + suppliers (LkSG)'),
         ('gdpr', 'customers whose personal data is held'),
         ('gobd', 'invoices posted in the window'),
-        ('finance', 'invoices dated in the window or still open (AP and AR)')
+        ('finance', 'invoices dated in the window or still open (AP and AR) + customers and suppliers (screened, IBANs)')
     ) as u(area, measured_as)
 ),
 

@@ -110,21 +110,21 @@ events as (
     from wanted as w
     join raw.payments as p on p.payment_id = w.entity_id
     where w.entity_type = 'payment'
-    -- a yearly duty ('<tenant or partner>/<year>'): the end of that year
+    -- a yearly duty ('<tenant>/<year>'): the end of that year
     union all
     select
         w.violation_id,
         cast(make_date(try_cast(regexp_extract(w.entity_id, '/(\d{4})$', 1) as integer), 12, 31) as timestamptz)
     from wanted as w
-    where w.entity_type in ('tenant_year', 'manure_partner_year')
-    -- an audit entry: when it was written; a missing one (a gap in the sequence): when the entry
-    -- before it was
+    where w.entity_type = 'tenant_year'
+    -- an audit entry: when it was written; a missing one (a gap in the sequence, keyed 'first..last'):
+    -- when the entry before it was
     union all
     select
         w.violation_id,
         a.occurred_at
     from wanted as w
-    asof join raw.audit_log as a on try_cast(w.entity_id as bigint) >= a.seq
+    asof join raw.audit_log as a on try_cast(split_part(w.entity_id, '..', 1) as bigint) >= a.seq
     where w.entity_type = 'audit_log'
 )
 

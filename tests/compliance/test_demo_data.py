@@ -183,7 +183,11 @@ def test_scores_and_history(evaluated):
         )
         # scored: exactly the areas that apply (exposure) or have cases that count; the others are absent
         assert {(t, a) for t, a, _, _ in areas} == {k for k, applies in exposure.items() if applies} | counted
-        assert len(exposure) == 2 * 7 and len(areas) < len(exposure)  # the trader in Bavaria reports no manure
+        ruled = {a for (a,) in conn.execute("SELECT DISTINCT area FROM compliance.rule_runs").fetchall()}
+        assert ruled == {"psm", "explosives", "enni", "traces", "lksg", "gdpr", "gobd", "finance"}
+        # every area with a rule is measured for both tenants; the trader in Bavaria reports no manure
+        assert len(exposure) == 2 * len(ruled) and len(areas) < len(exposure)
+        assert all(exposure[t, "finance"] for t in ("lh-nord", "lh-sued"))
         assert all(0 <= score <= 100 for _, _, score, _ in areas)
         psm = {t: (score, status) for t, area, score, status in areas if area == "psm"}
         assert all(status == "critical" and score < 100 for score, status in psm.values())

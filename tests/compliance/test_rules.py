@@ -841,6 +841,30 @@ def test_gobd_002_and_003_from_fingerprints(warehouse):
         warehouse.execute("INSERT INTO compliance.settings SELECT * FROM settings_backup")
 
 
+def test_gobd_002_reports_a_run_of_missing_numbers_as_one_range_even_far_off(warehouse):
+    """A gap is computed from neighbouring numbers, never by listing the numbers in between: seq
+    10^12 (a far-off value, as a hostile or broken source may write) opens one finding of about
+    10^12 missing numbers, which a generate_series over the span could not hold in memory. 4 and 5
+    missing make one range; the gap closed by the last settled row (10^12) counts, the one closed by
+    a row minutes old (10^12 + 2) does not yet. Tried: a single missing number (key "3" in the test
+    above), a run, the far-off value, a gap behind a fresh row."""
+    far = 10**12
+    fresh = EVALUATED - dt.timedelta(minutes=5)
+    rows = [(1, "t", T0, "a"), (2, "t", T0, "b"), (3, "t", T0, "c"), (6, "t", T0, "f"), (far, "t", T0, "x"),
+            (far + 2, "t", fresh, "y")]  # fmt: skip
+    try:
+        record_fingerprints(warehouse, _fingerprints(rows), T0)
+        warehouse.execute("UPDATE compliance.settings SET gobd_audit_gapless = true")
+        assert fired(warehouse, "gobd_002_audit_sequence_gap") == {"4..5", f"7..{far - 1}"}
+        assert evidence(warehouse, "gobd_002_audit_sequence_gap", f"7..{far - 1}") == {
+            "missing_from": 7, "missing_to": far - 1, "missing_count": far - 7,
+        }  # fmt: skip
+    finally:
+        warehouse.execute("DELETE FROM compliance.audit_fingerprints")
+        warehouse.execute("DELETE FROM compliance.settings")
+        warehouse.execute("INSERT INTO compliance.settings SELECT * FROM settings_backup")
+
+
 # ------------------------------------------------------------------------------------- finance
 
 

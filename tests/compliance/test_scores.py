@@ -175,6 +175,32 @@ def test_more_exposure_at_the_same_cases_raises_the_score(warehouse):
         previous, risk = score(s, "t1", "psm"), s["entity"]
 
 
+def test_finance_exposure_is_invoices_in_the_window_or_open_and_the_business_partners(warehouse):
+    """Invoices dated on the window's first day count, a day before only while still open (paid or
+    partly); a cancelled one never. Customers and suppliers (screened for sanctions, IBANs checked)
+    count while not deleted."""
+    warehouse.exposure(suppliers={"t1": 1})
+    c = warehouse.conn
+    first_day = AS_OF - dt.timedelta(days=365)
+    c.execute("INSERT INTO raw.customers (customer_id, tenant_id, deleted_at) VALUES ('gone', 't1', ?)", [T0])
+    invoices = [("first-day", first_day, "paid"), ("day-before", first_day - dt.timedelta(days=1), "paid"),
+                ("old-open", first_day - dt.timedelta(days=400), "open"),
+                ("old-partial", first_day - dt.timedelta(days=9), "partially_paid"),
+                ("cancelled", AS_OF, "cancelled")]  # fmt: skip
+    try:
+        for invoice_id, day, status in invoices:
+            c.execute(
+                "INSERT INTO raw.invoices (invoice_id, tenant_id, invoice_date, status) VALUES (?, 't1', ?, ?)",
+                [invoice_id, day, status],
+            )
+        s = warehouse([], all_ran(T0) + [(T0, "FIN-001", "finance", "ok")])
+        # t1: first-day, old-open, old-partial + customer c1 and its supplier; t2: its customer
+        assert s["area"][("t1", "finance")][2] == 3 + 2
+        assert s["area"][("t2", "finance")][2] == 1
+    finally:
+        c.execute("DELETE FROM raw.invoices")
+
+
 def test_an_area_with_cases_but_no_exposure_is_scored(warehouse):
     warehouse.exposure()
     s = warehouse([Case("t1", "enni", "high"), Case("t1", "enni", "high", subject="y")])
