@@ -21,25 +21,36 @@ rule:
     Änderung aufklären und den ursprünglichen Inhalt wiederherstellen; Korrekturen nur per Storno
     und Neubuchung vornehmen; Protokollierung der Rechnungsänderungen im ERP prüfen.
 --- */
-with fields as (
-    select unnest(['invoice_no', 'invoice_date', 'partner_id', 'net_amount', 'tax_amount', 'gross_amount']) as field
+with images as (
+    -- each create and update image of an invoice, its protected fields read in one pass of the JSON
+    select
+        a.entity_id as invoice_id,
+        a.seq,
+        json_extract_string(
+            a.after, ['$.invoice_no', '$.invoice_date', '$.partner_id', '$.net_amount', '$.tax_amount', '$.gross_amount']
+        ) as v
+    from staging.audit_log as a
+    where a.entity_type = 'invoice' and a.action in ('create', 'update')
 ),
 
 audited as (
-    -- the latest value the audit trail recorded for each protected field of each invoice
+    -- the latest value the audit trail recorded for each protected field of each invoice (arg_max
+    -- skips an image without the field); one row per invoice: grouping by invoice and field made
+    -- 1.3 million groups at scale 1 and took seconds
     select
-        a.entity_id as invoice_id,
-        f.field,
-        arg_max(json_extract_string(a.after, '$.' || f.field), a.seq) as audited_value
-    from staging.audit_log as a
-    cross join fields as f
-    where a.entity_type = 'invoice'
-        and a.action in ('create', 'update')
-        and json_extract_string(a.after, '$.' || f.field) is not null
-    group by all
+        invoice_id,
+        arg_max(v[1], seq) as invoice_no,
+        arg_max(v[2], seq) as invoice_date,
+        arg_max(v[3], seq) as partner_id,
+        arg_max(v[4], seq) as net_amount,
+        arg_max(v[5], seq) as tax_amount,
+        arg_max(v[6], seq) as gross_amount
+    from images
+    group by invoice_id
 ),
 
-compared as (
+fields as (
+    -- each field the trail recorded, its audited and current value and whether they differ
     select
         i.invoice_id,
         i.tenant_id,
@@ -47,28 +58,51 @@ compared as (
         i.kind,
         i.posted_at,
         i.updated_at,
-        a.field,
-        a.audited_value,
-        case a.field
-            when 'invoice_no' then i.invoice_no
-            when 'invoice_date' then cast(i.invoice_date as varchar)
-            when 'partner_id' then i.partner_id
-            when 'net_amount' then cast(i.net_amount as varchar)
-            when 'tax_amount' then cast(i.tax_amount as varchar)
-            when 'gross_amount' then cast(i.gross_amount as varchar)
-        end as current_value,
-        case
-            when a.field in ('net_amount', 'tax_amount', 'gross_amount')
-                then try_cast(a.audited_value as decimal(18, 2)) is distinct from case a.field
-                    when 'net_amount' then i.net_amount when 'tax_amount' then i.tax_amount else i.gross_amount
-                end
-            when a.field = 'invoice_date' then try_cast(a.audited_value as date) is distinct from i.invoice_date
-            when a.field = 'invoice_no' then a.audited_value <> i.invoice_no
-            else a.audited_value <> i.partner_id
-        end as differs
+        unnest([
+            {
+                field: 'gross_amount', audited: a.gross_amount, current: cast(i.gross_amount as varchar),
+                differs: try_cast(a.gross_amount as decimal(18, 2)) is distinct from i.gross_amount
+            },
+            {
+                field: 'invoice_date', audited: a.invoice_date, current: cast(i.invoice_date as varchar),
+                differs: try_cast(a.invoice_date as date) is distinct from i.invoice_date
+            },
+            {
+                field: 'invoice_no', audited: a.invoice_no, current: i.invoice_no,
+                differs: a.invoice_no <> i.invoice_no
+            },
+            {
+                field: 'net_amount', audited: a.net_amount, current: cast(i.net_amount as varchar),
+                differs: try_cast(a.net_amount as decimal(18, 2)) is distinct from i.net_amount
+            },
+            {
+                field: 'partner_id', audited: a.partner_id, current: i.partner_id,
+                differs: a.partner_id <> i.partner_id
+            },
+            {
+                field: 'tax_amount', audited: a.tax_amount, current: cast(i.tax_amount as varchar),
+                differs: try_cast(a.tax_amount as decimal(18, 2)) is distinct from i.tax_amount
+            }
+        ]) as f
     from staging.invoices as i
     join audited as a on a.invoice_id = i.invoice_id
     where i.posted_at is not null
+),
+
+compared as (
+    -- fields the trail never recorded cannot be judged
+    select
+        invoice_id,
+        tenant_id,
+        invoice_no,
+        kind,
+        posted_at,
+        updated_at,
+        f.field,
+        f.audited as audited_value,
+        f.current as current_value
+    from fields
+    where f.audited is not null and f.differs
 )
 
 select
@@ -83,5 +117,4 @@ select
         )
     ) as evidence
 from compared as c
-where c.differs
 group by c.invoice_id

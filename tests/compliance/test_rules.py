@@ -806,11 +806,19 @@ def test_gobd_001_protected_fields_against_the_audit_image(db):
         before='{"partner_id": "c1"}', after='{"partner_id": "c2"}')  # fmt: skip
     _posted(db, "redated", 6, invoice_date="2026-01-09")
     _posted(db, "same_value", 7, gross_amount="119.0")  # another formatting of the same amount
+    # a logged partner change, then a silent one of the amounts: the amounts' latest image is the
+    # create's (an image without a field does not erase what an older one recorded)
+    _posted(db, "logged_then_silent", 8)
+    db.execute("UPDATE raw.invoices SET partner_id = 'c2', gross_amount = 109, net_amount = 90, updated_at = ? "
+               "WHERE invoice_id = 'logged_then_silent'", [later])  # fmt: skip
+    add(db, "audit_log", seq=9, occurred_at=later, action="update", entity_id="logged_then_silent",
+        before='{"partner_id": "c1"}', after='{"partner_id": "c2"}')  # fmt: skip
     add(db, "invoices", invoice_id="draft", posted_at=None, gross_amount=1)
     add(db, "invoices", invoice_id="no_image", posted_at=T0, updated_at=later, gross_amount=1)
-    assert fired(db, "gobd_001_invoice_changed_silently") == {"silent", "redated"}
-    changed = {c["field"] for c in evidence(db, "gobd_001_invoice_changed_silently", "silent")["changed_fields"]}
-    assert changed == {"net_amount", "gross_amount"}
+    assert fired(db, "gobd_001_invoice_changed_silently") == {"silent", "redated", "logged_then_silent"}
+    for invoice in ("silent", "logged_then_silent"):
+        changed = {c["field"] for c in evidence(db, "gobd_001_invoice_changed_silently", invoice)["changed_fields"]}
+        assert changed == {"net_amount", "gross_amount"}
 
 
 def test_gobd_002_and_003_from_fingerprints(warehouse):
