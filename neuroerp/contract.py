@@ -2,6 +2,11 @@
 
 One declaration of every table of `shared/contract/erp-source.md` serves the PostgreSQL and SQLite
 DDL, the warehouse types and the ingest validation, so the three can never disagree.
+
+Version 1.1 added optional columns (lots, dispatch country, precursor concentration, nitrogen of
+animal origin, staff training): they are declared with `since="1.1"`; the project's DDL and the demo
+generator include them, and a source that lacks them still ingests (read as null, see
+`neuroerp.ingest`).
 """
 
 from __future__ import annotations
@@ -96,6 +101,12 @@ class Column:
     references: str | None = None  # "table.column" of the parent row
     semantic: Semantic | None = None
     planned: bool = False  # an instant that may lie ahead (expected arrival, lease end)
+    since: str = "1.0"  # contract version that added it; columns added after 1.0 are optional
+
+    @property
+    def optional(self) -> bool:
+        """A source may lack the column (an ERP not yet upgraded): the pipeline reads it as null."""
+        return self.since != "1.0"
 
 
 @dataclass(frozen=True)
@@ -122,6 +133,11 @@ class Table:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def optional_columns(self) -> list[str]:
+        """Columns added after contract 1.0, which a source may lack."""
+        return [c.name for c in self.columns if c.optional]
 
     def column(self, name: str) -> Column:
         return self.column_index[name]
@@ -152,6 +168,14 @@ def _null(name: str, type_: ColumnType = T.TEXT, **kw) -> Column:
 
 def _enum(name: str, values: str, nullable: bool = False) -> Column:
     return Column(name, T.TEXT, nullable=nullable, values=tuple(values.split("|")))
+
+
+def _v11(name: str, type_: ColumnType = T.TEXT, **kw) -> Column:
+    """A column of contract version 1.1: nullable, and a source may lack it altogether."""
+    return Column(name, type_, nullable=True, since="1.1", **kw)
+
+
+CONTRACT_VERSION = "1.1"
 
 
 TENANT = _c("tenant_id")
@@ -288,6 +312,8 @@ TABLES: tuple[Table, ...] = (
             _null("received_at", T.TIMESTAMPTZ),
             _c("origin_country_code", semantic=Semantic.COUNTRY),
             _null("dds_reference"),
+            _v11("batch_no"),
+            _v11("dispatch_country_code", semantic=Semantic.COUNTRY),
             UPDATED_AT,
         ),
         ("po_line_id",),
@@ -341,6 +367,7 @@ TABLES: tuple[Table, ...] = (
             _c("is_organic", T.BOOL),
             _enum("import_control", "CHED-P|CHED-PP|CHED-D", nullable=True),
             _enum("eudr_commodity", "soya|palm|cattle|cocoa|coffee|rubber|wood", nullable=True),
+            _v11("precursor_concentration_pct", T.PERCENT),
             UPDATED_AT,
             DELETED_AT,
         ),
@@ -403,6 +430,7 @@ TABLES: tuple[Table, ...] = (
             _c("name"),
             _null("psm_sachkunde_no"),
             _c("active", T.BOOL),
+            _v11("psm_training_due_on", T.DATE),
             UPDATED_AT,
         ),
         ("staff_id",),
@@ -438,6 +466,7 @@ TABLES: tuple[Table, ...] = (
             _c("unit_price", T.MONEY),
             _null("delivered_at", T.TIMESTAMPTZ),
             _null("delivery_state_code", semantic=Semantic.GERMAN_LAND),
+            _v11("batch_no"),
             UPDATED_AT,
         ),
         ("line_id",),
@@ -459,6 +488,7 @@ TABLES: tuple[Table, ...] = (
             _c("state_code", semantic=Semantic.GERMAN_LAND),
             _null("report_ref"),
             _null("reported_on", T.DATE),
+            _v11("n_animal_kg_per_t", T.QUANTITY),
             UPDATED_AT,
         ),
         ("delivery_id",),

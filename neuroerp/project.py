@@ -10,9 +10,11 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
+from neuroerp.compliance.cases import RECORD_CASES
 from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS
 from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS
 from neuroerp.contract import TABLES
+from neuroerp.finance.ibans import CHECK_IBANS
 from neuroerp.finance.schedule import PLAN_SKONTO
 from neuroerp.ingest.store import WRITES as INGEST_WRITES
 from neuroerp.inventory.plan import DEMAND_FORECAST, REORDER_PLAN
@@ -22,8 +24,8 @@ from neuroerp.sqlmodels import Model, PythonStep, load_models, producers
 
 SQL_ROOT = Path(__file__).resolve().parents[1] / "dbt_like_sql"
 PYTHON_STEPS: tuple[PythonStep, ...] = (
-    LOAD_REFERENCE_TABLES, RECORD_FINGERPRINTS, RECORD_VIOLATIONS, RECORD_SCORES, PLAN_SKONTO, DEMAND_FORECAST,
-    REORDER_PLAN,
+    LOAD_REFERENCE_TABLES, RECORD_FINGERPRINTS, RECORD_VIOLATIONS, RECORD_CASES, RECORD_SCORES, PLAN_SKONTO,
+    DEMAND_FORECAST, REORDER_PLAN, CHECK_IBANS,
 )  # fmt: skip
 RAW_RELATIONS = frozenset(f"raw.{t.name}" for t in TABLES)
 EXTERNAL = frozenset(RAW_RELATIONS | set(INGEST_WRITES) | {PROFILE} | {w for step in PYTHON_STEPS for w in step.writes})

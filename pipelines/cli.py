@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
@@ -432,6 +433,211 @@ def payments_void(run_id: str, by: str, reason: str) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     console.print(f"voided payment run {run_id}: {freed} invoice(s) may be paid by the next run")
+
+
+# ------------------------------------------------------------------------------------- case
+# The officers' case work (issue 9): list cases, record decisions in the ledger, verify it. The
+# warehouse is only read, through a short read-only connection; decisions go to NEUROERP_HOME/ledger.
+
+CASE_STATUSES = ("open", "acknowledged", "resolved", "dismissed")
+CASE_LIST_CHOICES = (*CASE_STATUSES, "active", "all")
+out = Console(width=None if sys.stdout.isatty() else 200)  # answers to stdout (pipe them); errors to stderr
+
+
+@contextlib.contextmanager
+def _read_warehouse(path: Path, wait_s: float):
+    """A short read-only connection. While a run writes the warehouse (DuckDB admits one writing
+    process, and no reader beside it) wait for the step to finish, as every run does, and say so."""
+    import duckdb
+
+    from neuroerp.warehouse import LOCK_MESSAGES, open_with_retry
+
+    if not path.exists():
+        raise click.ClickException(f"no warehouse at {path}: run `neuroerp materialize` first; nothing written")
+    try:
+        conn = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as exc:
+        if not any(m in str(exc) for m in LOCK_MESSAGES):
+            raise
+        console.print(f"a run is writing the warehouse; waiting up to {wait_s:.0f} s for its step to finish ...")
+        try:
+            conn = open_with_retry(path, read_only=True, timeout_s=wait_s)
+        except duckdb.IOException as again:
+            raise click.ClickException(
+                f"the warehouse stayed busy for {wait_s:.0f} s; nothing written: {again}"
+            ) from None
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+WAIT_OPTION = click.option("--wait", "wait_s", type=float, default=600.0, show_default=True,
+                           help="Seconds to wait while a run writes the warehouse.")  # fmt: skip
+
+
+@main.group(help="Compliance cases: list them, record an officer's decision, verify the decision ledger.")
+def case() -> None:
+    pass
+
+
+@case.command("list", help="List compliance cases (open and acknowledged unless --status says otherwise).")
+@click.option("--tenant", default=None, help="Only this tenant.")
+@click.option("--area", default=None, help="Only this area (psm, explosives, enni, traces, lksg, gdpr, gobd, finance).")
+@click.option("--status", "status", type=click.Choice(CASE_LIST_CHOICES), default="active", show_default=True,
+              help="active = open and acknowledged.")  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead of a table.")
+@WAIT_OPTION
+def case_list(tenant: str | None, area: str | None, status: str, as_json: bool, wait_s: float) -> None:
+    import json
+
+    from neuroerp.compliance.cases import against_mirror, list_cases
+
+    settings = apply_defaults()
+    check = _ledger_check(settings)
+    wanted = {"active": ("open", "acknowledged"), "all": CASE_STATUSES}.get(status, (status,))
+    with _read_warehouse(settings.warehouse_path, wait_s) as conn:
+        if not _has_cases(conn):
+            raise click.ClickException("the warehouse holds no cases yet: run `neuroerp materialize` first")
+        against_mirror(conn, check)
+        rows = list_cases(conn, check, tenant=tenant, area=area, statuses=wanted)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, default=str, ensure_ascii=False))
+        return
+    table = Table(
+        title=f"{len(rows)} {status} case(s)" + (f" of {tenant}" if tenant else "") + (f" in {area}" if area else "")
+    )
+    for column in ("case", "tenant", "area", "rule", "severity", "subject", "status", "opened", "last seen",
+                   "open/all", "decided by"):  # fmt: skip
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            r["case_id"][:12], r["tenant_id"], r["area"], r["rule_id"], r["severity"],
+            f"{r['subject_type']} {r['subject_id']}", r["status"], f"{r['opened_at']:%Y-%m-%d}",
+            f"{r['last_seen_at']:%Y-%m-%d}", f"{r['open_occurrences']}/{r['occurrences']}", r["decided_by"] or "",
+        )  # fmt: skip
+    out.print(table)
+    if check.problems:
+        console.print("[red]the decision ledger fails verification[/red]: run `neuroerp case verify`")
+
+
+@case.command("decide", help="Record an officer's decision on a case (append-only; never edited).")
+@click.argument("case_id")
+@click.option("--status", required=True, type=click.Choice(("acknowledged", "resolved", "dismissed")),
+              help="acknowledged: known, being handled; resolved: fixed; dismissed: not a violation.")  # fmt: skip
+@click.option("--by", "by", required=True, help="The officer who decides (name).")
+@click.option("--note", required=True, help="Why: what was done or found (kept in the ledger).")
+@WAIT_OPTION
+def case_decide(case_id: str, status: str, by: str, note: str, wait_s: float) -> None:
+    from neuroerp.compliance.cases import (
+        DecisionRefused,
+        against_mirror,
+        check_decision_input,
+        decide,
+        find_case,
+        ledger_folder,
+    )
+    from neuroerp.compliance.ledger import LedgerError
+
+    settings = apply_defaults()
+    try:
+        check_decision_input(status, by, note)  # before touching anything
+        with _read_warehouse(settings.warehouse_path, wait_s) as conn:
+            view = find_case(conn, case_id)
+            check = _ledger_check(settings)
+            if against_mirror(conn, check):  # rewritten since the last run mirrored it
+                raise LedgerError("the decision ledger fails verification: " + "; ".join(check.problems))
+        decision = decide(ledger_folder(settings.home), view, status, by, note)
+    except (DecisionRefused, LedgerError) as exc:
+        raise click.ClickException(f"{exc} (nothing written)") from None
+    out.print(
+        f"case {decision.case_id} ({decision.rule_id}, {decision.subject_type} {decision.subject_id}): {status} by "
+        f"{decision.decided_by}; ledger entry {decision.seq}, hash {decision.hash[:12]}. The next run shows it in "
+        "compliance.cases and the scores."
+    )
+
+
+@case.command("show", help="One case: what it is about, its evidence, occurrences and decisions.")
+@click.argument("case_id")
+@WAIT_OPTION
+def case_show(case_id: str, wait_s: float) -> None:
+    from neuroerp.compliance.cases import CASES, DecisionRefused, against_mirror, find_case, list_cases
+
+    settings = apply_defaults()
+    check = _ledger_check(settings)
+    with _read_warehouse(settings.warehouse_path, wait_s) as conn:
+        try:
+            view = find_case(conn, case_id)
+        except DecisionRefused as exc:
+            raise click.ClickException(str(exc)) from None
+        against_mirror(conn, check)
+        (row,) = [r for r in list_cases(conn, check, tenant=view.tenant_id) if r["case_id"] == view.case_id] or [None]
+        detail = conn.execute(
+            f"SELECT severity, recommendation, legal_basis, evidence, entity_type, latest_entity_id, resolution, "
+            f"reopened FROM {CASES} WHERE case_id = ?",
+            [view.case_id],
+        ).fetchall()[0]
+        occurrences = conn.execute(
+            "SELECT entity_id, first_detected_at, resolved_at FROM compliance.violation_history WHERE case_id = ? "
+            "ORDER BY first_detected_at DESC, entity_id LIMIT 10",
+            [view.case_id],
+        ).fetchall()
+    severity, recommendation, basis, evidence, entity_type, latest, resolution, reopened = detail
+    status = row["status"] if row else "?"
+    out.print(f"[bold]{view.case_id}[/bold]  {view.rule_id} ({severity}), {view.tenant_id}, area {view.area}")
+    out.print(f"subject: {view.subject_type} {view.subject_id}; status: {status}"
+              + (f" ({resolution})" if resolution and status in ("resolved", "dismissed") else "")
+              + (f"; reopened {reopened}x" if reopened else ""))  # fmt: skip
+    out.print(f"legal basis: {basis}\nrecommendation: {recommendation}")
+    out.print(f"latest occurrence ({entity_type} {latest}): {evidence}")
+    table = Table(title=f"occurrences ({len(view.episodes)} episodes, the latest 10)")
+    for column in ("entity", "first detected (UTC)", "no longer found (UTC)"):
+        table.add_column(column)
+    for entity, first, resolved in occurrences:
+        table.add_row(entity, f"{first:%Y-%m-%d %H:%M}", f"{resolved:%Y-%m-%d %H:%M}" if resolved else "")
+    out.print(table)
+    decisions = [d for d in check.decisions() if d.case_id == view.case_id]
+    for d in decisions:
+        out.print(f"decision {d.seq}: {d.status} by {d.decided_by} on {d.decided_at:%Y-%m-%d %H:%M} UTC: {d.note}")
+    if not decisions:
+        out.print("no decision yet: `neuroerp case decide " + view.case_id[:12] + " --status ... --by ... --note ...`")
+
+
+@case.command("verify", help="Verify the decision ledger: no entry edited, removed, inserted or moved.")
+@WAIT_OPTION
+def case_verify(wait_s: float) -> None:
+    from neuroerp.compliance.cases import against_mirror, ledger_folder
+
+    settings = apply_defaults()
+    check = _ledger_check(settings)
+    if settings.warehouse_path.exists():
+        with _read_warehouse(settings.warehouse_path, wait_s) as conn:
+            against_mirror(conn, check)
+    where = ledger_folder(settings.home)
+    problems = check.problems
+    if problems:
+        for problem in problems:
+            console.print(f"[red]tampered[/red] {problem}")
+        raise click.ClickException(
+            f"the decision ledger in {where} fails verification ({len(problems)} problem(s)); only its "
+            f"{check.intact} intact leading entries move cases"
+        )
+    out.print(f"ledger intact: {len(check.entries)} decision(s) in {where}, head {check.head_hash}")
+
+
+def _ledger_check(settings):
+    from neuroerp.compliance.cases import ledger_folder, read_ledger
+
+    return read_ledger(ledger_folder(settings.home))
+
+
+def _has_cases(conn) -> bool:
+    return bool(
+        conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'compliance' AND table_name = 'cases'"
+        ).fetchall()[0][0]
+    )
 
 
 # -------------------------------------------------------------------------------------- dev

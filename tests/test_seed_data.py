@@ -12,7 +12,7 @@ import pytest
 from neuroerp import reference
 from neuroerp.contract import TABLES, TABLES_BY_NAME
 from neuroerp.seed.generator import generate
-from neuroerp.seed.violations import PLANTED_AT_SCALE_1
+from neuroerp.seed.violations import FOUND_WITH, PLANTED_AT_SCALE_1
 from tests import seed_rules
 from tests.conftest import AS_OF, SEED
 
@@ -186,9 +186,18 @@ def test_every_rule_has_planted_violations(dataset):
 
 @pytest.mark.parametrize("rule", sorted(seed_rules.RULES))
 def test_planted_violations_are_in_the_data(dataset, rule):
-    found = seed_rules.RULES[rule](dataset.table, AS_OF)
+    settings = seed_rules.typed(FOUND_WITH.get(rule, {}))  # e.g. a gap is evidence only under a gapless guarantee
+    found = seed_rules.RULES[rule](dataset.table, AS_OF, **settings)
     missing = _planted(dataset)[rule] - found
     assert not missing, f"{rule}: planted but not in the data: {sorted(missing)[:5]}"
+
+
+def test_near_misses_sit_on_the_clean_side_of_their_rule(dataset):
+    """Each corrected edge has an entity right at it that the rule must not find."""
+    edges = {p.rule for p in dataset.near_misses}
+    assert {"EXP-002", "ENNI-001", "ENNI-002", "GOBD-002", "LKSG-001", "LKSG-003", "PSM-002"} <= edges
+    for p in dataset.near_misses:
+        assert p.entity_id not in seed_rules.RULES[p.rule](dataset.table, AS_OF), (p.rule, p.detail["edge"])
 
 
 @pytest.mark.parametrize("rule", sorted(seed_rules.ONLY_PLANTED))
@@ -200,7 +209,7 @@ def test_clean_data_does_not_break_the_rule(dataset, rule):
 
 def test_violations_are_a_few_per_mille(dataset):
     lines = dataset.table("sales_order_lines").height
-    line_rules = {"PSM-001", "PSM-002", "PSM-006", "EXP-001", "EXP-002", "EXP-003"}
+    line_rules = {"PSM-001", "PSM-002", "EXP-001", "EXP-002", "EXP-003", "TRACES-003"}
     planted_lines = sum(len(v) for r, v in _planted(dataset).items() if r in line_rules)
     assert 0.001 < planted_lines / lines < 0.05
 
@@ -221,8 +230,11 @@ def test_manifest_names_real_entities(dataset):
         "purchase_order_line": set(dataset.table("purchase_order_lines")["po_line_id"]),
         "stock_movement": set(dataset.table("stock_movements")["movement_id"]),
         "gdpr_request": set(dataset.table("gdpr_requests")["request_id"]),
+        "staff": set(dataset.table("staff")["staff_id"]),
+        "business_partner": set(dataset.table("customers")["customer_id"])
+        | set(dataset.table("suppliers")["supplier_id"]),
     }
-    for p in dataset.planted:
+    for p in dataset.planted + dataset.near_misses:
         if p.entity_type == "audit_log":
             continue  # a gap: the row is what is missing
         assert p.entity_id in ids[p.entity_type], (p.rule, p.entity_type)

@@ -1,2 +1,3 @@
 """The compliance engine: rules (SQL models in `dbt_like_sql/compliance/`), the stateful steps
-around them (audit fingerprints, violation history, score history), the hourly job."""
+around them (audit fingerprints, violation history, cases with the officers' decisions, score
+history), the hourly job."""

@@ -1,13 +1,15 @@
 """The stateful steps of the compliance engine around the SQL rules: audit fingerprints,
-violation history, daily score history."""
+violation history, cases with the officers' decisions, daily score history."""
 
 import datetime as dt
+from pathlib import Path
 
 import dagster as dg
 
 from assets.freshness import HOURLY
 from assets.resources import ErpSource, Warehouse
 from assets.sqlmodels.factory import relation_key
+from neuroerp.compliance.cases import RECORD_CASES, ledger_folder, record_cases
 from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS, record_fingerprints, source_fingerprints
 from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS, record_scores, record_violations
 from neuroerp.sqlmodels import PythonStep
@@ -72,6 +74,69 @@ def violations(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Ma
             "rules_failed": counts["kept_for_failed_rules"],
             "by_area": dg.MetadataValue.md(table_md),
         }
+    )
+
+
+LEDGER_INTACT = "ledger_intact"
+
+
+@dg.asset(
+    **step_asset(RECORD_CASES, kinds={"duckdb"}),
+    check_specs=[
+        dg.AssetCheckSpec(
+            LEDGER_INTACT,
+            asset=relation_key(RECORD_CASES.relation),
+            description=(
+                "The officers' decision ledger (NEUROERP_HOME/ledger) verifies: no entry edited, removed, inserted "
+                "or moved (severity error, not blocking: only its intact leading decisions move cases)."
+            ),
+            blocking=False,
+        )
+    ],
+)
+def cases(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+    """Compliance cases: the violations grouped by root cause (rule and subject), with the officers'
+    decisions.
+
+    One row per case (`case_id` stable: rule, tenant, subject): status open, acknowledged, resolved
+    or dismissed, opened / last seen / resolved, its occurrences and the evidence of the latest.
+    Officers decide with `neuroerp case decide`; the decisions live in the hash-chained ledger under
+    NEUROERP_HOME/ledger (not in the rebuildable warehouse) and are mirrored into
+    compliance.case_decisions; compliance.case_history keeps each case's states per evaluation.
+    A case resolves by itself when none of its violations is found any more, and reopens when
+    something its last decision did not cover is found.
+    """
+    with warehouse.connect() as conn:
+        recorded = record_cases(conn, ledger_folder(Path(warehouse.home)))
+        by_area = conn.execute(
+            "SELECT area, count(*) FILTER (WHERE status = 'open'), count(*) FILTER (WHERE status = 'acknowledged'), "
+            "count(*) FILTER (WHERE status IN ('resolved', 'dismissed')) FROM compliance.cases GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    table_md = "| area | open | acknowledged | closed |\n|---|---:|---:|---:|\n" + "\n".join(
+        f"| {a} | {o} | {k} | {c} |" for a, o, k, c in by_area
+    )
+    for problem in recorded.ledger_problems:
+        context.log.error(f"decision ledger: {problem}")
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": recorded.cases,
+            "by_status": dg.MetadataValue.json(recorded.by_status),
+            "opened_or_reopened": recorded.opened,
+            "decisions": recorded.decisions,
+            "by_area": dg.MetadataValue.md(table_md),
+        },
+        check_results=[
+            dg.AssetCheckResult(
+                check_name=LEDGER_INTACT,
+                passed=not recorded.ledger_problems,
+                severity=dg.AssetCheckSeverity.ERROR,
+                metadata={
+                    "entries": recorded.decisions,
+                    "head_hash": recorded.head_hash,
+                    "problems": dg.MetadataValue.json(recorded.ledger_problems),
+                },
+            )
+        ],
     )
 
 

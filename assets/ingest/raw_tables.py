@@ -105,6 +105,11 @@ def build_raw_asset(spec: Table) -> dg.AssetsDefinition:
             f"deleted {stats.rows_deleted}, quarantined {stats.rows_quarantined} in {stats.seconds:.2f} s "
             f"({stats.why})"
         )
+        if stats.absent_columns:
+            context.log.warning(
+                f"{spec.name}: the source lacks the optional columns {', '.join(stats.absent_columns)} "
+                "(contract 1.1): read as null, the rules that need them do not judge them"
+            )
         watermark = stats.watermark.isoformat() if isinstance(stats.watermark, dt.datetime) else stats.watermark
         return dg.MaterializeResult(
             metadata={
@@ -121,6 +126,8 @@ def build_raw_asset(spec: Table) -> dg.AssetsDefinition:
                 "duration_s": round(stats.seconds, 3),
                 "rows_per_s": round(stats.rows_read / stats.seconds) if stats.seconds else 0,
                 "dagster/row_count": total,
+                # optional contract columns (1.1) the source lacks, read as null; said once per run
+                "absent_optional_columns": dg.MetadataValue.json(list(stats.absent_columns)),
             },
             check_results=[
                 dg.AssetCheckResult(

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.resources import Warehouse
+from neuroerp.ingest.store import PER_TABLE_SIDE_WRITES
 from neuroerp.project import EXTERNAL, SQL_ROOT, asset_relations, project_models
 from neuroerp.sqlmodels import Built, Model, TestOutcome, build, load_models, producers, run_test
 
@@ -26,7 +27,9 @@ def relation_key(relation: str, asset_of: Mapping[str, str] | None = None) -> dg
 
 
 def _deps(relations: list[str], asset_of: Mapping[str, str] | None) -> list[dg.AssetKey]:
-    return list(dict.fromkeys(relation_key(r, asset_of) for r in relations))
+    """The assets a model reads. What every ingest asset writes beside its raw table (the optional
+    columns the source lacks) is no asset of its own: the model reads that raw table too."""
+    return list(dict.fromkeys(relation_key(r, asset_of) for r in relations if r not in PER_TABLE_SIDE_WRITES))
 
 
 def _owners(model: Model) -> list[str] | None:

@@ -15,7 +15,7 @@ tests:
   # and recorded in compliance.rule_runs (its area goes stale), so these hold for the union as a whole
   - unique: violation_id
   - not_null: [violation_id, tenant_id, area, rule_id, severity, entity_type, entity_id, legal_basis, recommendation]
-  - accepted_values: {column: area, values: [psm, explosives, enni, traces, lksg, gdpr, gobd]}
+  - accepted_values: {column: area, values: [psm, explosives, enni, traces, lksg, gdpr, gobd, finance]}
   - accepted_values: {column: severity, values: [critical, high, medium, info]}
 --- */
 select

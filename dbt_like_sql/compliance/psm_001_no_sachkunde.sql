@@ -1,7 +1,12 @@
 /* ---
 description: >
-  PSM-001 (critical): a plant protection product for professional users only was sold to a
-  customer who had no Sachkunde certificate valid on the day of the order and checked by then.
+  PSM-001 (critical): a plant protection product authorised for professional users only was handed
+  over to a buyer who had no Sachkunde certificate valid on the day of the order and checked by
+  then, whatever the channel: counter, field, phone or webshop (the webshop's sales to private
+  buyers were a rule of their own, PSM-006, which counted the same lines twice and judged being a
+  professional instead of the buyer's Sachkunde that § 23 (1) asks for; it is gone). The review's
+  "record who collected the goods" needs data the contract does not carry (no collector on the
+  order): the buyer is the customer.
 owner: team:compliance
 materialized: view
 rule:
@@ -10,13 +15,11 @@ rule:
   severity: critical
   entity: sales_order_line
   subject: customer
-  legal_basis: § 9 Abs. 1, § 23 Abs. 1 PflSchG
+  legal_basis: § 23 Abs. 1 PflSchG i. V. m. § 9 Abs. 1 PflSchG; § 68 Abs. 1 PflSchG (Bußgeld)
   recommendation: >
-    Profi-PSM nur gegen geprüften Sachkundenachweis abgeben: Nachweis beim Kunden anfordern, prüfen
-    und im Kundenstamm dokumentieren; bis dahin den Kunden für Profi-PSM sperren.
-tests:
-  # error: a rule listing an entity twice double-counts it; the union leaves such a rule out (area stale)
-  - unique: entity_id
+    Profi-PSM nur gegen geprüften Sachkundenachweis abgeben (Karte und, beim Erstkauf, Ausweis;
+    Leitlinie der Länder zu § 23 Abs. 1 PflSchG): Nachweis beim Kunden anfordern, prüfen und im
+    Kundenstamm dokumentieren; bis dahin den Kunden für Profi-PSM sperren, auch im Webshop.
 --- */
 with sachkunde as (
     select customer_id, issued_on, valid_through, cast(verified_at as date) as verified_on

@@ -1,7 +1,9 @@
 /* ---
 description: >
-  PSM-004 (medium): plant protection products are in stock whose authorisation ends within the
-  warning horizon (90 days, today included).
+  PSM-004 (medium): plant protection products are in stock whose sell-out period ends within the
+  warning horizon (90 days, today included), judged by the register's authorisation end. Before,
+  the rule looked only at the authorisation end and told officers to sell until then, although
+  selling is allowed six months beyond it; stock still held after the sell-out period is PSM-008's.
 owner: team:compliance
 materialized: view
 rule:
@@ -9,33 +11,22 @@ rule:
   area: psm
   severity: medium
   entity: article
-  subject: article
-  legal_basis: § 28 Abs. 4 PflSchG
+  legal_basis: Art. 46 VO (EG) 1107/2009 (Abverkaufsfrist)
   recommendation: >
-    Bestand bis zum Ende der Zulassung abverkaufen oder an den Lieferanten zurückgeben; keine
-    Nachbestellung, Kunden auf das Zulassungsende hinweisen.
-tests:
-  # error: a rule listing an entity twice double-counts it; the union leaves such a rule out (area stale)
-  - unique: entity_id
+    Bestand bis zum Ende der Abverkaufsfrist abverkaufen oder rechtzeitig an den Lieferanten
+    zurückgeben; nicht nachbestellen und Kunden auf das Ende der Abverkaufs- und Aufbrauchfrist
+    hinweisen.
 --- */
-with stock as (
-    select article_id, sum(on_hand) as on_hand
-    from staging.stock_levels
-    group by article_id
-    having sum(on_hand) > 0
-)
-
 select
-    a.article_id as entity_id,
-    a.tenant_id,
-    a.article_id as subject_id,
-    json_object(
-        'article_no', a.article_no, 'article', a.name, 'bvl_no', a.psm_reg_no,
-        'authorized_until', a.psm_authorized_until, 'days_left', a.psm_authorized_until - s.as_of,
-        'on_hand', st.on_hand, 'unit', a.unit
-    ) as evidence
-from staging.all_articles as a
-join stock as st on st.article_id = a.article_id
+    p.article_id as entity_id,
+    p.tenant_id,
+    p.subject_type,
+    p.subject_id,
+    json_merge_patch(p.article_evidence, json_object(
+        'sellable_until', p.sellable_until, 'days_left', p.sellable_until - s.as_of, 'on_hand', p.on_hand
+    )) as evidence
+from compliance.psm_authorisations as p
 cross join compliance.settings as s
-where a.category = 'psm'
-    and a.psm_authorized_until between s.as_of and s.as_of + s.psm_expiry_warning_days
+where not p.is_deleted
+    and p.on_hand > 0
+    and p.sellable_until between s.as_of and s.as_of + s.psm_sellout_warning_days

@@ -3,7 +3,10 @@ description: >
   Every article the ERP holds, soft-deleted ones included (the compliance rules judge sales of
   articles deleted since). `precursor_annex_by_content` is the EU 2019/1148 annex the article
   belongs to by what it contains (ammonium nitrate at 16 % N or more: Annex I; a listed nitrate or
-  other substance: its annex), next to the annex the ERP records.
+  other substance: its annex), next to the annex the ERP records, and the concentration of an Annex I
+  substance other than ammonium nitrate (`precursor_concentration_pct`, contract 1.1). The
+  compliance rules classify by compliance.precursor_articles, which also weighs that concentration
+  against the Annex I limit.
 owner: team:purchasing
 materialized: view
 tests:
@@ -42,6 +45,7 @@ select
     a.n_from_an_pct,
     a.precursor_annex,
     a.precursor_substance,
+    a.precursor_concentration_pct,
     case
         when a.n_from_an_pct >= 16 then 'I'
         when a.precursor_substance in (

@@ -1,5 +1,7 @@
 /* ---
-description: Manure and digestate deliveries (WDüngV) with their nutrient loads in kg.
+description: >
+  Manure and digestate deliveries (WDüngV) with their nutrient loads in kg and the nitrogen of
+  animal origin per tonne (contract 1.1).
 owner: team:compliance
 materialized: view
 tests:
@@ -19,6 +21,7 @@ select
     tonnes,
     n_kg_per_t,
     p2o5_kg_per_t,
+    n_animal_kg_per_t,
     tonnes * n_kg_per_t as n_kg,
     tonnes * p2o5_kg_per_t as p2o5_kg,
     state_code,

@@ -1,7 +1,10 @@
 /* ---
 description: >
-  Purchase order lines with their order's supplier, date and status. A line whose order is missing
-  is left out; quarantine.model_rows keeps it with the reason.
+  Purchase order lines with their order's supplier, date and status, the lot (`batch_no`) and the
+  country the goods were shipped from (`dispatched_from`: `dispatch_country_code`, or the origin
+  where the ERP records none, contract 1.1). Goods shipped from outside the EU are an import by this
+  tenant (`is_import`). A line whose order is missing is left out; quarantine.model_rows keeps it
+  with the reason.
 owner: team:purchasing
 materialized: view
 tests:
@@ -30,10 +33,13 @@ select
     pl.unit_price,
     pl.received_at,
     pl.origin_country_code,
-    pl.origin_country_code not in (
+    pl.dispatch_country_code,
+    coalesce(pl.dispatch_country_code, pl.origin_country_code) as dispatched_from,
+    coalesce(pl.dispatch_country_code, pl.origin_country_code) not in (
         'AT', 'BE', 'BG', 'CY', 'CZ', 'DE', 'DK', 'EE', 'ES', 'FI', 'FR', 'GR', 'HR', 'HU',
         'IE', 'IT', 'LT', 'LU', 'LV', 'MT', 'NL', 'PL', 'PT', 'RO', 'SE', 'SI', 'SK'
     ) as is_import,
-    pl.dds_reference
+    pl.dds_reference,
+    pl.batch_no
 from raw.purchase_order_lines as pl
 left join raw.purchase_orders as po on po.po_id = pl.po_id

@@ -1,7 +1,7 @@
 /* ---
 description: >
-  Sales order lines with their order's customer, date, channel and seller, and the net value of
-  the line. Lines of cancelled orders are kept and marked. A line with a negative quantity (returns
+  Sales order lines with their order's customer, date, channel and seller, the net value of the
+  line and the lot the goods were taken from (`batch_no`, contract 1.1). Lines of cancelled orders are kept and marked. A line with a negative quantity (returns
   are documents of their own) or whose order is missing is left out; quarantine.model_rows keeps it
   with the reason.
 owner: team:sales
@@ -38,6 +38,7 @@ select
     l.unit_price,
     cast(l.quantity * l.unit_price as decimal(18, 2)) as net_amount,
     l.delivered_at,
-    l.delivery_state_code
+    l.delivery_state_code,
+    l.batch_no
 from raw.sales_order_lines as l
 left join staging.sales_orders as o on o.order_id = l.order_id

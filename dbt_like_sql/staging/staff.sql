@@ -1,5 +1,7 @@
 /* ---
-description: Sales staff, with whether they hold a PSM Sachkunde of their own.
+description: >
+  Sales staff, with whether they hold a PSM Sachkunde of their own and when their next recognised
+  training is due (contract 1.1).
 owner: team:compliance
 materialized: view
 tests:
@@ -14,5 +16,6 @@ select
     name,
     psm_sachkunde_no,
     psm_sachkunde_no is not null as has_sachkunde,
+    psm_training_due_on,
     active
 from raw.staff

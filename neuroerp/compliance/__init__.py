@@ -1,4 +1,5 @@
-"""Stateful parts of the compliance engine: reference data, audit fingerprints, violation history.
+"""Stateful parts of the compliance engine: reference data, audit fingerprints, violation history,
+cases with the officers' decision ledger.
 
 The rules themselves are SQL models in `dbt_like_sql/compliance/`.
 """

@@ -1,4 +1,4 @@
-"""What stays from run to run: when each violation was first and last seen, and daily scores."""
+"""What stays from run to run: when each violation was first and last seen (with its case), and daily scores."""
 
 from __future__ import annotations
 
@@ -21,10 +21,26 @@ RECORD_SCORES = PythonStep(
     writes=(SCORES,),
     reads=("compliance.settings", "compliance.area_scores", "compliance.overall_scores"),
 )
+SCORE_COLUMNS_ADDED = (
+    ("freshness", "VARCHAR"), ("exposure", "BIGINT"), ("penalty", "DOUBLE"), ("open_cases", "BIGINT"),
+    ("acknowledged_cases", "BIGINT"), ("weakest_area", "VARCHAR"),
+)  # fmt: skip
 COLUMNS = (
     "violation_id, tenant_id, area, rule_id, severity, entity_type, entity_id, subject_type, subject_id, "
     "evidence, recommendation, legal_basis"
 )
+
+
+# The case a violation belongs to: its root cause, the rule and the subject it judges (the product, the
+# customer, the branch, ...) in one tenant (GoBD's subject `audit_log` exists in every tenant). Stable
+# across runs, so officers' decisions (neuroerp.compliance.cases) keep pointing at it.
+def case_id_sql(alias: str = "") -> str:
+    """The SQL expression of a finding's case_id (columns of `alias`, when given)."""
+    a = f"{alias}." if alias else ""
+    return (
+        f"md5(concat_ws('|', {a}rule_id, {a}tenant_id, coalesce({a}subject_type, {a}entity_type), "
+        f"coalesce({a}subject_id, {a}entity_id)))"
+    )
 
 
 def latest_evaluation(conn: duckdb.DuckDBPyConnection) -> tuple[dt.datetime, list[str]]:
@@ -55,25 +71,28 @@ def record_violations(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
             severity VARCHAR, entity_type VARCHAR, entity_id VARCHAR, subject_type VARCHAR,
             subject_id VARCHAR, evidence VARCHAR, recommendation VARCHAR, legal_basis VARCHAR,
             first_detected_at TIMESTAMPTZ NOT NULL, last_detected_at TIMESTAMPTZ NOT NULL,
-            resolved_at TIMESTAMPTZ,
+            resolved_at TIMESTAMPTZ, case_id VARCHAR,
             PRIMARY KEY (violation_id, first_detected_at)
         )"""
     )
+    conn.execute(f"ALTER TABLE {HISTORY} ADD COLUMN IF NOT EXISTS case_id VARCHAR")  # warehouses from before
     open_episode = f"SELECT violation_id FROM {HISTORY} WHERE resolved_at IS NULL"
     with transaction(conn):
         # still open: the latest evidence and whatever else the rule says about it now
         conn.execute(
             f"UPDATE {HISTORY} h SET last_detected_at = ?, tenant_id = c.tenant_id, area = c.area, "
             "severity = c.severity, subject_type = c.subject_type, subject_id = c.subject_id, "
-            "evidence = c.evidence, recommendation = c.recommendation, legal_basis = c.legal_basis "
+            "evidence = c.evidence, recommendation = c.recommendation, legal_basis = c.legal_basis, "
+            f"case_id = {case_id_sql('c')} "
             "FROM compliance.current_violations c WHERE c.violation_id = h.violation_id AND h.resolved_at IS NULL",
             [now],
         )
         new = conn.execute(
-            f"INSERT INTO {HISTORY} SELECT {COLUMNS}, ?, ?, NULL FROM compliance.current_violations c "
+            f"INSERT INTO {HISTORY} SELECT {COLUMNS}, ?, ?, NULL, {case_id_sql('c')} FROM compliance.current_violations c "
             f"WHERE c.violation_id NOT IN ({open_episode})",
             [now, now],
         ).fetchall()[0][0]
+        conn.execute(f"UPDATE {HISTORY} SET case_id = {case_id_sql()} WHERE case_id IS NULL")  # rows from before
         resolved = conn.execute(
             f"UPDATE {HISTORY} SET resolved_at = ? WHERE resolved_at IS NULL "
             "AND violation_id NOT IN (SELECT violation_id FROM compliance.current_violations) "
@@ -83,7 +102,7 @@ def record_violations(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
         conn.execute(
             f"CREATE OR REPLACE TABLE {VIOLATIONS} AS SELECT violation_id, tenant_id, area, rule_id, severity, "
             "entity_type, entity_id, first_detected_at AS detected_at, evidence, recommendation, legal_basis, "
-            f"subject_type, subject_id, last_detected_at FROM {HISTORY} WHERE resolved_at IS NULL"
+            f"subject_type, subject_id, last_detected_at, case_id FROM {HISTORY} WHERE resolved_at IS NULL"
         )
         open_count = conn.execute(f"SELECT count(*) FROM {VIOLATIONS}").fetchall()[0][0]
     return {"open": open_count, "new": new, "resolved": resolved, "kept_for_failed_rules": len(failed)}
@@ -92,7 +111,8 @@ def record_violations(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
 def record_scores(conn: duckdb.DuckDBPyConnection, day: dt.date, now: dt.datetime) -> int:
     """Keep today's area and overall scores in compliance.score_history (one row per day, tenant
     and area; a later run on the same day replaces that day's rows). A stale area is recorded
-    with its last good score and freshness = stale, so a trend never hides a gap."""
+    with its last good score and freshness = stale, so a trend never hides a gap. An area that does
+    not apply to the tenant that day has no row (as in compliance.area_scores)."""
     conn.execute(
         f"""CREATE TABLE IF NOT EXISTS {SCORES} (
             day DATE NOT NULL, tenant_id VARCHAR NOT NULL, area VARCHAR NOT NULL, score_pct DOUBLE,
@@ -100,17 +120,21 @@ def record_scores(conn: duckdb.DuckDBPyConnection, day: dt.date, now: dt.datetim
             recorded_at TIMESTAMPTZ NOT NULL, freshness VARCHAR, PRIMARY KEY (day, tenant_id, area)
         )"""
     )
-    conn.execute(f"ALTER TABLE {SCORES} ADD COLUMN IF NOT EXISTS freshness VARCHAR")  # warehouses from before
-    columns = "day, tenant_id, area, score_pct, status, critical, high, medium, info, recorded_at, freshness"
+    for column, type_ in SCORE_COLUMNS_ADDED:  # warehouses from before
+        conn.execute(f"ALTER TABLE {SCORES} ADD COLUMN IF NOT EXISTS {column} {type_}")
+    columns = (
+        "day, tenant_id, area, score_pct, status, critical, high, medium, info, recorded_at, freshness, "
+        "exposure, penalty, open_cases, acknowledged_cases, weakest_area"
+    )
     with transaction(conn):
         conn.execute(f"DELETE FROM {SCORES} WHERE day = ?", [day])
         rows = conn.execute(
             f"INSERT INTO {SCORES} ({columns}) "
-            "SELECT ?, tenant_id, area, score_pct, status, critical, high, medium, info, ?, freshness "
-            "FROM compliance.area_scores "
+            "SELECT ?, tenant_id, area, score_pct, status, critical, high, medium, info, ?, freshness, exposure, "
+            "penalty, open_cases, acknowledged_cases, NULL FROM compliance.area_scores "
             "UNION ALL "
-            "SELECT ?, tenant_id, 'overall', score_pct, status, critical, high, medium, info, ?, freshness "
-            "FROM compliance.overall_scores",
+            "SELECT ?, tenant_id, 'overall', score_pct, status, critical, high, medium, info, ?, freshness, NULL, "
+            "NULL, NULL, NULL, weakest_area FROM compliance.overall_scores",
             [day, now, day, now],
         ).fetchall()[0][0]
     return rows

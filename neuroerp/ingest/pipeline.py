@@ -73,6 +73,7 @@ class IngestStats:
     marker: str = ""  # what the run read by: xmin, a change column, or none (whole)
     keys_compared: bool = False  # every key compared with the source (finds hard deletes)
     why: str = ""  # why the run read what it read, and why it compared keys
+    absent_columns: tuple[str, ...] = ()  # optional contract columns the source lacks: read as null
 
     @property
     def balanced(self) -> bool:
@@ -94,14 +95,21 @@ def ingest_table(
     store.ensure()
     state = store.state()
     schema = functools.cache(lambda: table_schema(spec, now))  # built when a row arrives (it costs ~10 ms)
+    was_absent = store.absent_columns()
+    absent: tuple[str, ...] = ()
 
     def read(guarded: bool) -> tuple[int, str, Outcome, object, dict[str, int]]:
+        nonlocal absent
         rows_read = 0
         with reader.connect() as source:
             facts = reader.facts(source, spec)  # before anything is read: the horizon of this read
+            # an optional column the source lacked and now has: the rows read before hold nulls for
+            # it, so the whole table is read again
+            absent = reader.absent_columns(source, spec)
+            newly_present = bool(set(was_absent) - set(absent))
             how = plan(
                 spec, loaded=state.loaded, watermark=state.watermark, previous=state.marks, current=facts.marks,
-                reconciled_at=state.reconciled_at, now=now, full_refresh=options.full_refresh,
+                reconciled_at=state.reconciled_at, now=now, full_refresh=options.full_refresh or newly_present,
                 reconcile=options.reconcile, reconcile_every=options.reconcile_every,
             )  # fmt: skip
             # read whole: tables without a change marker have no watermark to carry
@@ -138,7 +146,7 @@ def ingest_table(
                         why="; ".join(filter(None, [how.why, how.reconcile_why])),
                     )
                     mode = "full" if how.full else "incremental"
-                    applied = store.apply(mode, started_at, outcome, rows_read)
+                    applied = store.apply(mode, started_at, outcome, rows_read, absent=absent)
                     reasons = store.quarantine_reasons() if applied.rows_quarantined else {}
             finally:
                 store.drop_scratch()
@@ -167,6 +175,7 @@ def ingest_table(
         marker=outcome.marker,
         keys_compared=outcome.keys_compared,
         why=outcome.why,
+        absent_columns=absent,
     )
 
 

@@ -102,9 +102,16 @@ def _decode(raw: bytes) -> str:
 
 
 class SourceReader(abc.ABC):
-    """Common query building; subclasses know their driver and dialect."""
+    """Common query building; subclasses know their driver and dialect.
+
+    A source may lack the optional columns of a later contract version (1.1: an ERP not yet
+    upgraded): they are selected as NULL, and `absent_columns` names them."""
 
     dialect: str
+
+    @abc.abstractmethod
+    def absent_columns(self, conn, spec: Table) -> tuple[str, ...]:
+        """The optional columns of the contract that the source table lacks."""
 
     @abc.abstractmethod
     def select_list(self, spec: Table) -> str:
@@ -170,11 +177,18 @@ class PostgresReader(SourceReader):
         """`declared`: the source's own column types (format_type); without them every numeric is
         checked as if the source declared it wider than the contract. Unguarded (the fast read)
         only where every numeric is declared as the contract says."""
+        absent = _absent(spec, declared)
         if not guarded and _numerics_as_contract(spec, declared or {}):
-            return ", ".join(_plain(quote(c.name), c.type) for c in spec.columns)
+            return ", ".join(
+                f"{_NULL_AS[c.type]} AS {quote(c.name)}" if c.name in absent else _plain(quote(c.name), c.type)
+                for c in spec.columns
+            )
         out, guards = [], []
         for c in spec.columns:
             name = quote(c.name)
+            if c.name in absent:
+                out.append(f"{_NULL_AS[c.type]} AS {name}")
+                continue
             value, unloadable = _guarded(name, c.type, (declared or {}).get(c.name))
             out.append(f"{value} AS {name}")
             if unloadable:
@@ -224,6 +238,11 @@ class PostgresReader(SourceReader):
         rows = cur.fetchall()
         encoding = rows[0][2] if rows else "UTF8"
         return {name: type_ for name, type_, _ in rows}, encoding == "SQL_ASCII"
+
+    def absent_columns(self, conn, spec: Table) -> tuple[str, ...]:
+        with conn.cursor() as cur:
+            declared, _ = self.declared(cur, spec)
+        return tuple(sorted(_absent(spec, declared)))
 
     def query(
         self, spec: Table, selection: Selection, declared: dict[str, str] | None = None, guarded: bool = True
@@ -394,8 +413,18 @@ class SqliteReader(SourceReader):
         finally:
             conn.close()
 
-    def select_list(self, spec: Table) -> str:
-        return ", ".join(f"CAST({quote(c.name)} AS TEXT) AS {quote(c.name)}" for c in spec.columns)
+    def select_list(self, spec: Table, absent: tuple[str, ...] | frozenset[str] = ()) -> str:
+        return ", ".join(
+            f"NULL AS {quote(c.name)}" if c.name in absent else f"CAST({quote(c.name)} AS TEXT) AS {quote(c.name)}"
+            for c in spec.columns
+        )
+
+    def absent_columns(self, conn, spec: Table) -> tuple[str, ...]:
+        present = {row[1] for row in conn.execute(f"PRAGMA table_info({quote(spec.name)})").fetchall()}
+        return tuple(sorted(c.name for c in spec.columns if c.optional and c.name not in present))
+
+    def query(self, spec: Table, selection: Selection, absent: tuple[str, ...] = ()) -> str:
+        return f"SELECT {self.select_list(spec, absent)} FROM {qualified_name(self.dialect, spec)} WHERE {self._where(spec, selection)}"
 
     def _since_clause(self, spec: Table, column: str, since: dt.datetime | int) -> str:
         if isinstance(since, int):
@@ -409,7 +438,7 @@ class SqliteReader(SourceReader):
     ) -> Iterator[pl.DataFrame]:
         """Every value as text: nothing the driver could fail on (`guarded` has nothing to do)."""
         self._load_keys(conn, spec, selection)
-        cur = conn.execute(self.query(spec, selection))
+        cur = conn.execute(self.query(spec, selection, self.absent_columns(conn, spec)))
         schema = {c.name: pl.String for c in spec.columns}
         while rows := cur.fetchmany(batch_rows):
             yield pl.DataFrame(rows, schema=schema, orient="row")
@@ -457,7 +486,29 @@ def _declared_as_contract(type_: ColumnType, declared: str | None) -> bool:
 
 
 def _numerics_as_contract(spec: Table, declared: dict[str, str]) -> bool:
-    return all(_declared_as_contract(c.type, declared.get(c.name)) for c in spec.columns if c.type.numeric_precision)
+    absent = _absent(spec, declared)
+    return all(
+        _declared_as_contract(c.type, declared.get(c.name))
+        for c in spec.columns
+        if c.type.numeric_precision and c.name not in absent
+    )
+
+
+def _absent(spec: Table, declared: dict[str, str] | None) -> frozenset[str]:
+    """The optional columns the source does not declare (None: the declaration is not known)."""
+    if declared is None:
+        return frozenset()
+    return frozenset(c.name for c in spec.columns if c.optional and c.name not in declared)
+
+
+# an absent optional column, as the fast and the guarded read type its values
+_NULL_AS = {
+    ColumnType.MONEY: "NULL::int8", ColumnType.QUANTITY: "NULL::int8", ColumnType.PERCENT: "NULL::int8",
+    ColumnType.TIMESTAMPTZ: "NULL::timestamp", ColumnType.TIMESTAMP: "NULL::timestamp", ColumnType.DATE: "NULL::date",
+    ColumnType.BOOL: "NULL::boolean", ColumnType.INT: "NULL::int4", ColumnType.BIGINT: "NULL::int8",
+    ColumnType.TEXT: "NULL::text", ColumnType.JSON_TEXT: "NULL::text", ColumnType.UUID: "NULL::text",
+    ColumnType.JSONB: "NULL::text",
+}  # fmt: skip
 
 
 def _plain(name: str, type_: ColumnType) -> str:

@@ -32,7 +32,11 @@ from neuroerp.warehouse import fetch_frame, scalar
 
 QUARANTINE = "quarantine.rejected_rows"
 MAX_QUARANTINED_VALUE = 65_536  # characters of one value kept in row_json (longer ones are cut)
-WRITES = (QUARANTINE, "ops.ingest_state", "ops.ingest_runs")  # besides raw.<table>
+ABSENT_COLUMNS = "ops.absent_columns"
+WRITES = (QUARANTINE, "ops.ingest_state", "ops.ingest_runs", ABSENT_COLUMNS)  # besides raw.<table>
+# written by every raw/<table> asset for its own table, next to raw.<table>: a model that reads it
+# also reads that raw table, which is the dependency the asset graph shows
+PER_TABLE_SIDE_WRITES = frozenset({ABSENT_COLUMNS})
 DDL = [
     "CREATE SCHEMA IF NOT EXISTS raw",
     "CREATE SCHEMA IF NOT EXISTS quarantine",
@@ -60,6 +64,13 @@ DDL = [
     # every key was last compared with the source
     "ALTER TABLE ops.ingest_state ADD COLUMN IF NOT EXISTS source_marks VARCHAR",
     "ALTER TABLE ops.ingest_state ADD COLUMN IF NOT EXISTS reconciled_at TIMESTAMPTZ",
+    # the optional columns (contract 1.1) the source lacks, as of each table's last run: read as null
+    f"""CREATE TABLE IF NOT EXISTS {ABSENT_COLUMNS} (
+        table_name VARCHAR NOT NULL,
+        column_name VARCHAR NOT NULL,
+        since_version VARCHAR NOT NULL,
+        noted_at TIMESTAMPTZ NOT NULL
+    )""",
     """CREATE TABLE IF NOT EXISTS ops.ingest_runs (
         table_name VARCHAR NOT NULL,
         started_at TIMESTAMPTZ NOT NULL,
@@ -341,10 +352,13 @@ class IngestStore:
 
     # ------------------------------------------------------------------------------- apply
 
-    def apply(self, mode: str, started_at: dt.datetime, outcome: Outcome, rows_read: int) -> Applied:
+    def apply(
+        self, mode: str, started_at: dt.datetime, outcome: Outcome, rows_read: int, absent: tuple[str, ...] = ()
+    ) -> Applied:
         """Write the staged run into raw, quarantine and state (inside the caller's transaction).
 
-        `outcome.watermark` and `outcome.marks` are where the next incremental read starts.
+        `outcome.watermark` and `outcome.marks` are where the next incremental read starts; `absent`:
+        the optional contract columns the source lacks (read as null), recorded in ops.absent_columns.
         """
         c, raw, deleted_keys = self.conn, self.raw, self.scratch("deleted")
         deleted = 0
@@ -374,6 +388,7 @@ class IngestStore:
         if self.bad_rows or self._has_quarantined():
             self._apply_quarantine(started_at)
         self._record(mode, started_at, outcome, rows_read, ok, upserted, deleted)
+        self._record_absent(absent)
         return Applied(rows_ok=ok, rows_quarantined=self.bad_rows, rows_upserted=upserted, rows_deleted=deleted)
 
     def _record(
@@ -397,8 +412,24 @@ class IngestStore:
              outcome.marker, outcome.keys_compared, outcome.why],
         )  # fmt: skip
 
+    def _record_absent(self, absent: tuple[str, ...]) -> None:
+        c, now = self.conn, dt.datetime.now(dt.UTC)
+        c.execute(f"DELETE FROM {ABSENT_COLUMNS} WHERE table_name = ?", [self.spec.name])
+        for column in absent:
+            c.execute(
+                f"INSERT INTO {ABSENT_COLUMNS} VALUES (?, ?, ?, ?)",
+                [self.spec.name, column, self.spec.column(column).since, now],
+            )
+
     def _has_quarantined(self) -> bool:
         return bool(scalar(self.conn, f"SELECT count(*) FROM {QUARANTINE} WHERE source_table = ?", [self.spec.name]))
+
+    def absent_columns(self) -> tuple[str, ...]:
+        """The optional columns the source lacked at this table's last run."""
+        rows = self.conn.execute(
+            f"SELECT column_name FROM {ABSENT_COLUMNS} WHERE table_name = ? ORDER BY 1", [self.spec.name]
+        ).fetchall()
+        return tuple(r[0] for r in rows)
 
     def quarantine_reasons(self) -> dict[str, int]:
         """Rows quarantined by this run, by their first reason."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import duckdb
@@ -11,7 +13,16 @@ from neuroerp import reference
 from neuroerp.reference.build import bvl_local_date
 from neuroerp.sqlmodels import PythonStep
 
-LOAD_REFERENCE_TABLES = PythonStep("reference_tables", writes=("reference.bvl_products", "reference.precursors"))
+LOAD_REFERENCE_TABLES = PythonStep(
+    "reference_tables", writes=("reference.bvl_products", "reference.precursors", "reference.sanctions_list")
+)
+SANCTIONS_SAMPLE = reference.DATA_DIR / "sanctions_sample.csv"
+SANCTIONS_COLUMNS = {  # column of the EU Financial Sanctions Files CSV: ours
+    "Entity_LogicalId": "entry_id",
+    "Entity_SubjectType_ClassificationCode": "subject_type",
+    "Entity_Regulation_Programme": "programme",
+    "NameAlias_WholeName": "name",
+}
 
 
 def bvl_register(export: Path | None = None) -> pl.DataFrame:
@@ -34,9 +45,36 @@ def bvl_register(export: Path | None = None) -> pl.DataFrame:
     return df
 
 
-def load_reference_tables(conn: duckdb.DuckDBPyConnection, bvl_export: Path | None = None) -> dict[str, int]:
-    """Replace reference.bvl_products and reference.precursors; rows per table."""
-    tables = {"bvl_products": bvl_register(bvl_export), "precursors": reference.precursors()}
+def sanctions_list(export: Path | None = None) -> pl.DataFrame:
+    """Names and aliases of sanctioned persons and entities: the packaged sample excerpt, or the EU
+    Financial Sanctions Files consolidated list (CSV, semicolon-separated, as exported; the header is
+    the row that names `NameAlias_WholeName`). One row per name: entry_id, name, subject_type,
+    programme, source."""
+    path = export or SANCTIONS_SAMPLE
+    text = path.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    header = next((i for i, line in enumerate(lines) if "NameAlias_WholeName" in line), None)
+    if header is None:
+        raise ValueError(f"{path}: not an EU sanctions list export, no NameAlias_WholeName column")
+    rows = list(csv.DictReader(io.StringIO("\n".join(lines[header:])), delimiter=";"))
+    records = [
+        {ours: (row.get(theirs) or "").strip() or None for theirs, ours in SANCTIONS_COLUMNS.items()} for row in rows
+    ]
+    schema = {"entry_id": pl.String, "subject_type": pl.String, "programme": pl.String, "name": pl.String}
+    df = pl.DataFrame(records, schema=schema).filter(pl.col("name").is_not_null()).unique(maintain_order=True)
+    source = "packaged sample excerpt (not a screening list)" if export is None else str(export)
+    return df.with_columns(source=pl.lit(source))
+
+
+def load_reference_tables(
+    conn: duckdb.DuckDBPyConnection, bvl_export: Path | None = None, sanctions_export: Path | None = None
+) -> dict[str, int]:
+    """Replace reference.bvl_products, reference.precursors and reference.sanctions_list; rows per table."""
+    tables = {
+        "bvl_products": bvl_register(bvl_export),
+        "precursors": reference.precursors(),
+        "sanctions_list": sanctions_list(sanctions_export),
+    }
     conn.execute("CREATE SCHEMA IF NOT EXISTS reference")
     for name, df in tables.items():
         conn.register("incoming", df.to_arrow())

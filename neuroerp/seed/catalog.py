@@ -43,6 +43,7 @@ class Template:
     n_from_an_pct: float | None = None
     precursor_annex: str | None = None
     precursor_substance: str | None = None
+    precursor_concentration_pct: float | None = None  # Annex I substances other than ammonium nitrate
     # PSM only
     psm_reg_no: str | None = None
     psm_authorized_until: dt.date | None = None
@@ -138,6 +139,13 @@ OTHERS = [
     ("Pflanzkartoffeln Belana", (Pack("25 kg Sack", BAG, 1),), (28, 40), True,
      {"import_control": "CHED-PP", "trade": "import_seed_potato", "essential": True, "vat_pct": 7.0}),
     ("Tierstreu Strohpellets", (Pack("20 kg Sack", BAG, 1),), (6, 10), True, {}),
+    # stable and milking hygiene: hydrogen peroxide above the Annex I limit (12 %) for professionals only,
+    # a ready-to-use cleaner below it for everyone
+    ("Wasserstoffperoxid 35 % Stalldesinfektion", (Pack("20 kg Kanister", KG, 20),), (45, 70), False,
+     {"precursor_annex": "I", "precursor_substance": "Hydrogen peroxide", "precursor_concentration_pct": 35.0,
+      "essential": True}),
+    ("Wasserstoffperoxid 11,9 % Melkzeugreiniger", (Pack("5 kg Kanister", KG, 5),), (12, 20), True,
+     {"precursor_substance": "Hydrogen peroxide", "precursor_concentration_pct": 11.9, "essential": True}),
 ]
 # fmt: on
 

@@ -32,7 +32,7 @@ FLOORS = {
     "staff": 6,
     "sales_orders": 400,
     "purchase_orders": 60,
-    "manure_deliveries": 20,
+    "manure_deliveries": 40,  # above the 200 t a year that make a company's deliveries reportable
     "suspicious_transactions": 6,
     "gdpr_requests": 10,
     "sagas": 40,

@@ -25,6 +25,16 @@ def _json(*cols: str, **literals: str) -> pl.Expr:
     return pl.struct(fields).struct.json_encode()
 
 
+def _posted_image() -> pl.Expr:
+    """The invoice as posted, the fields GoBD protects among them, as the ERP logs its creation."""
+    fields = [
+        pl.col("invoice_no"), pl.col("kind"), pl.col("invoice_date").cast(pl.String), pl.col("partner_id"),
+        *(pl.col(f"_posted_{c}").round(2).cast(pl.String).alias(c) for c in ("net_amount", "tax_amount", "gross_amount")),
+        pl.col("posted_at").cast(pl.String), pl.lit("open").alias("status"),
+    ]  # fmt: skip
+    return pl.struct(fields).struct.json_encode()
+
+
 def _audit_part(df: pl.DataFrame, **exprs) -> pl.DataFrame:
     base = {
         "tenant_id": pl.col("tenant_id"),
@@ -84,7 +94,7 @@ def audit_log(ctx: Context, f: Frames, marketing_extra: pl.DataFrame) -> pl.Data
         _audit_part(
             inv, occurred_at=pl.col("posted_at"), actor=pl.lit("fibu"), action=pl.lit("create"),
             entity_type=pl.lit("invoice"), entity_id=pl.col("invoice_id"), ip=pl.lit(None, pl.String),
-            user_agent=pl.lit(CORE), after=_json("invoice_no", "kind", "gross_amount", "posted_at", status="open"),
+            user_agent=pl.lit(CORE), after=_posted_image(),
         ),
         _audit_part(
             inv.filter(pl.col("_audited_at") > pl.col("posted_at")), occurred_at=pl.col("_audited_at"),
@@ -153,20 +163,25 @@ def _marketing_exports(ctx: Context, f: Frames, extra: pl.DataFrame) -> pl.DataF
         active = consent.filter(
             (pl.col("granted_at") <= w) & (pl.col("revoked_at").is_null() | (pl.col("revoked_at") > w))
         )
-        planted = extra.filter(pl.col("campaign") == title).select("tenant_id", "customer_id")
-        recipients = pl.concat([active.select("tenant_id", "customer_id"), planted]).unique().sort("customer_id")
+        planted = extra.filter(pl.col("campaign") == title).select("tenant_id", "customer_id", "purpose")
+        recipients = (
+            pl.concat([active.select("tenant_id", "customer_id", purpose=pl.lit("marketing_email")), planted])
+            .unique()
+            .sort("customer_id", "purpose")
+        )
         frames.append(recipients.with_columns(occurred_at=w, campaign=pl.lit(title)))
     df = (
         pl.concat(frames)
         if frames
         else pl.DataFrame(
-            schema={"tenant_id": pl.String, "customer_id": pl.String, "occurred_at": UTC_US, "campaign": pl.String}
+            schema={"tenant_id": pl.String, "customer_id": pl.String, "purpose": pl.String, "occurred_at": UTC_US,
+                    "campaign": pl.String}
         )
-    )
+    )  # fmt: skip
     return _audit_part(
         df, occurred_at=pl.col("occurred_at"), actor=pl.lit("marketing"), action=pl.lit("export"),
         entity_type=pl.lit("customer"), entity_id=pl.col("customer_id"), ip=pl.lit(None, pl.String),
-        user_agent=pl.lit(CORE), after=_json("campaign", purpose="marketing_email"),
+        user_agent=pl.lit(CORE), after=_json("campaign", "purpose"),
     )  # fmt: skip
 
 

@@ -12,7 +12,7 @@ import polars as pl
 from neuroerp.contract import TABLES
 from neuroerp.seed import events, finance, master, records, trade
 from neuroerp.seed.context import SCALE_1, TENANTS, Context, TenantProfile
-from neuroerp.seed.violations import DESCRIPTIONS, Planted, Planter, audit_gaps
+from neuroerp.seed.violations import DESCRIPTIONS, FOUND_WITH, Planted, Planter, audit_gaps
 
 Frames = dict[str, pl.DataFrame]
 Progress = Callable[[str], None]
@@ -26,6 +26,7 @@ class Dataset:
     frames: Frames
     planted: list[Planted]
     sagas: dict[str, list[str]] = field(default_factory=dict)
+    near_misses: list[Planted] = field(default_factory=list)  # entities at a rule's edge that must stay clean
 
     def table(self, name: str) -> pl.DataFrame:
         """A contract table with exactly the contract's columns, in order."""
@@ -43,11 +44,13 @@ class Dataset:
             "row_counts": {t.name: self.frames[t.name].height for t in TABLES},
             "rules": DESCRIPTIONS,
             "planted": [p.to_json() for p in self.planted],
+            "found_with": FOUND_WITH,
+            "near_misses": [p.to_json() for p in self.near_misses],
             "sagas": self.sagas,
         }
 
 
-def _tenant(ctx: Context, t: TenantProfile, say: Progress) -> tuple[Frames, list[Planted], pl.DataFrame]:
+def _tenant(ctx: Context, t: TenantProfile, say: Progress) -> tuple[Frames, Planter, pl.DataFrame]:
     f: Frames = {}
     say(f"{t.tenant_id}: master data")
     f["warehouses"] = master.warehouses(ctx, t)
@@ -74,8 +77,11 @@ def _tenant(ctx: Context, t: TenantProfile, say: Progress) -> tuple[Frames, list
     planter.psm_without_sachkunde()
     planter.unverified_sachkunde()
     planter.psm_after_authorisation()
+    planter.psm_erp_register_mismatch()
+    planter.psm_stock_after_sellout()
     planter.psm_staff_without_sachkunde()
     planter.psm_webshop_private()
+    planter.psm_training_overdue()
     planter.precursor_to_private()
     no_statement = planter.precursor_without_statement()
     planter.precursor_unusual_quantity(no_statement)
@@ -98,6 +104,8 @@ def _tenant(ctx: Context, t: TenantProfile, say: Progress) -> tuple[Frames, list
     f["purchase_orders"], f["purchase_order_lines"] = trade.purchasing(
         ctx, t, f["suppliers"], f["articles"], pairs, f["sales_order_lines"]
     )
+    planter.psm_received_after_end()
+    f["sales_order_lines"] = trade.assign_lots(f["sales_order_lines"], f["purchase_order_lines"])
     f["import_documents"] = trade.import_documents(
         ctx, t, f["purchase_orders"], f["purchase_order_lines"], f["articles"]
     )
@@ -118,7 +126,12 @@ def _tenant(ctx: Context, t: TenantProfile, say: Progress) -> tuple[Frames, list
     keep = ["invoice_id", "tenant_id", "invoice_no", "kind", "partner_id", "invoice_date", "net_amount", "tax_amount",
             "gross_amount", "currency", "skonto_pct", "skonto_days", "net_days", "status", "posted_at", "updated_at"]  # fmt: skip
     f["invoices"] = pl.concat([ar.select(keep), ap.select(keep)], how="vertical_relaxed").with_columns(
-        _audited_at=pl.col("updated_at")
+        _audited_at=pl.col("updated_at"),
+        # what the invoice said when it was posted: the audit trail's image (a planted silent change
+        # alters the invoice, not its image)
+        _posted_net_amount=pl.col("net_amount"),
+        _posted_tax_amount=pl.col("tax_amount"),
+        _posted_gross_amount=pl.col("gross_amount"),
     )
     f["payments"] = pl.concat([ar_pay, ap_pay], how="vertical_relaxed")
     f["cash_positions"], f["cash_forecast"] = finance.cash(ctx, t, ar.filter(pl.col("status") == "open"))
@@ -135,7 +148,7 @@ def _tenant(ctx: Context, t: TenantProfile, say: Progress) -> tuple[Frames, list
     planter.unjustified_skonto()
     planter.grain_terms()
     planter.silent_invoice_changes()
-    return f, planter.planted, marketing_extra
+    return f, planter, marketing_extra
 
 
 def generate(
@@ -149,12 +162,14 @@ def generate(
     frames: Frames = {
         name: pl.concat([f[name] for f, _, _ in per_tenant if name in f], how="diagonal_relaxed") for name in names
     }
-    planted = [p for _, ps, _ in per_tenant for p in ps]
+    planted = [p for _, planter, _ in per_tenant for p in planter.planted]
+    near_misses = [p for _, planter, _ in per_tenant for p in planter.near_misses]
     marketing_extra = pl.concat([m for _, _, m in per_tenant])
 
     say("audit trail and event bus")
-    frames["audit_log"], gaps = audit_gaps(ctx, events.audit_log(ctx, frames, marketing_extra))
+    frames["audit_log"], gaps, rolled_back = audit_gaps(ctx, events.audit_log(ctx, frames, marketing_extra))
     planted += gaps
+    near_misses += rolled_back
     frames["outbox_events"] = events.outbox(ctx, frames)
     frames["idempotency_keys"] = events.idempotency_keys(ctx, frames["outbox_events"])
     frames["saga_state"], frames["saga_steps"], saga_ids = events.sagas(ctx, frames)
@@ -162,7 +177,7 @@ def generate(
     missing = [t.name for t in TABLES if t.name not in frames]
     if missing:
         raise RuntimeError(f"generator produced no frame for {missing}")
-    return Dataset(ctx=ctx, frames=frames, planted=planted, sagas=saga_ids)
+    return Dataset(ctx=ctx, frames=frames, planted=planted, sagas=saga_ids, near_misses=near_misses)
 
 
 __all__ = ["Dataset", "generate", "SCALE_1"]

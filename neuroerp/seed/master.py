@@ -61,6 +61,9 @@ def staff(ctx: Context, t: TenantProfile) -> pl.DataFrame:
     ]
     active = rng.random(n) < 0.92
     active[:2] = True
+    # Sachkunde holders attend a recognised training every three years: the next one is due ahead
+    due = [ctx.as_of + dt.timedelta(days=int(d)) if s else None for d, s in zip(rng.integers(20, 1090, size=n), has_skn,
+                                                                                   strict=True)]  # fmt: skip
     return pl.DataFrame(
         {
             "staff_id": uuids(rng, n),
@@ -68,6 +71,7 @@ def staff(ctx: Context, t: TenantProfile) -> pl.DataFrame:
             "name": _person_names(rng, n),
             "psm_sachkunde_no": skn_no,
             "active": active,
+            "psm_training_due_on": pl.Series(due, dtype=pl.Date),
             "updated_at": _instants_between(rng, ctx.history_start, ctx.as_of - dt.timedelta(days=30), n),
         }
     )
@@ -182,6 +186,7 @@ def articles(ctx: Context, t: TenantProfile, supplier_df: pl.DataFrame) -> pl.Da
                 "n_from_an_pct": tpl.n_from_an_pct,
                 "precursor_annex": tpl.precursor_annex,
                 "precursor_substance": tpl.precursor_substance,
+                "precursor_concentration_pct": tpl.precursor_concentration_pct,
                 "detonation_test_ref": (
                     f"BAM-DT-{2019 + int(rng.integers(0, 6))}-{int(rng.integers(1000, 9999))}"
                     if (tpl.n_from_an_pct or 0) >= 28
@@ -200,6 +205,7 @@ def articles(ctx: Context, t: TenantProfile, supplier_df: pl.DataFrame) -> pl.Da
         "psm_reg_no": pl.String, "psm_authorized_until": pl.Date, "psm_withdrawal_kind": pl.String,
         "n_total_pct": pl.Float64, "n_from_an_pct": pl.Float64, "precursor_annex": pl.String,
         "precursor_substance": pl.String, "detonation_test_ref": pl.String, "import_control": pl.String,
+        "precursor_concentration_pct": pl.Float64,
         "eudr_commodity": pl.String, "_sellable_until": pl.Date,
     }  # fmt: skip
     df = pl.DataFrame(rows, schema_overrides=schema_overrides, infer_schema_length=None)
@@ -208,6 +214,7 @@ def articles(ctx: Context, t: TenantProfile, supplier_df: pl.DataFrame) -> pl.Da
         tenant_id=pl.lit(t.tenant_id),
         updated_at=_instants_between(rng, ctx.history_start, ctx.as_of - dt.timedelta(days=1), n),
         deleted_at=pl.lit(None, dtype=UTC_US),
+        _keep_stock=pl.lit(False),  # a planted break keeps stock past the sell-out period
     )
 
 
@@ -475,8 +482,10 @@ def gdpr_requests(ctx: Context, t: TenantProfile, customer_df: pl.DataFrame) -> 
     age_days = pl.select(ctx.now_expr - received).to_series().dt.total_days().to_numpy()
     legal_hold = (kinds == "erasure") & (rng.random(n) < 0.3)
     takes = rng.integers(1, 26, size=n)
-    completed = ~legal_hold & (takes < age_days)
-    status = np.where(completed, np.where(rng.random(n) < 0.92, "completed", "rejected"), "open")
+    # every request is answered within the month; an erasure a retention duty blocks is answered by
+    # restricting the data and refusing the erasure (rejected), not left open
+    completed = takes < age_days
+    status = np.where(completed, np.where(legal_hold | (rng.random(n) >= 0.92), "rejected", "completed"), "open")
     completed_at = [
         r + dt.timedelta(days=int(d), hours=2) if c else None
         for r, d, c in zip(received.to_list(), takes, completed, strict=False)

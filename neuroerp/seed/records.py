@@ -41,6 +41,8 @@ def manure_deliveries(
     manures = reference.manures()
     kind = rng.integers(0, manures.height, size=n)
     n_kg = manures["n_kg_per_t"].to_numpy()[kind] * rng.uniform(0.9, 1.1, size=n)
+    # nitrogen of animal origin: all of it in slurry, manure and droppings, part of it in digestate
+    animal_share = np.where(manures["name"].str.starts_with("Gärrest").to_numpy()[kind], 0.4, 1.0)
     p_kg = manures["p2o5_kg_per_t"].to_numpy()[kind] * rng.uniform(0.9, 1.1, size=n)
     days = seasonal_days(ctx, rng, n, MANURE_SEASON)
     delivered = pl.Series(days).cast(pl.Date)
@@ -62,6 +64,7 @@ def manure_deliveries(
             "tonnes": np.round(rng.uniform(8, 28, size=n), 3),
             "n_kg_per_t": np.round(n_kg, 3),
             "p2o5_kg_per_t": np.round(p_kg, 3),
+            "n_animal_kg_per_t": np.round(n_kg * animal_share, 3),
             "state_code": land,
             "report_ref": [
                 f"WD-{land}-{d.year}-{int(rng.integers(100000, 999999))}" if d else None for d in reported_on

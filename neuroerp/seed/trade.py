@@ -264,15 +264,16 @@ def _assign_warehouse(rng: np.random.Generator, lines: pl.DataFrame, pairs: pl.D
 
 
 def _sellers(rng: np.random.Generator, orders: pl.DataFrame, staff_df: pl.DataFrame) -> pl.Series:
-    """Webshop orders have no seller; orders with PSM are sold by staff holding a Sachkunde."""
+    """Orders with PSM are sold by staff holding a Sachkunde (for a webshop order the Sachkunde
+    holder named responsible for it); other webshop orders have no seller."""
     everyone = staff_df["staff_id"].to_numpy()
     qualified = staff_df.filter(pl.col("psm_sachkunde_no").is_not_null())["staff_id"].to_numpy()
     n = orders.height
     any_staff = everyone[rng.integers(0, len(everyone), size=n)]
     skn_staff = qualified[rng.integers(0, len(qualified), size=n)]
     seller = np.where(orders["_has_psm"].to_numpy(), skn_staff, any_staff)
-    webshop = orders["channel"].to_numpy() == "webshop"
-    return pl.Series("sold_by", [None if w else str(s) for w, s in zip(webshop, seller, strict=False)], dtype=pl.String)
+    unnamed = (orders["channel"].to_numpy() == "webshop") & ~orders["_has_psm"].to_numpy()
+    return pl.Series("sold_by", [None if w else str(s) for w, s in zip(unnamed, seller, strict=False)], dtype=pl.String)
 
 
 def precursor_statements(
@@ -369,9 +370,14 @@ def purchasing(
     # lines: one to eight articles of that supplier
     k = np.minimum(rng.geometric(0.3, n_po), 8)
     supplier_articles = dict(zip(supplier_of["supplier_id"], supplier_of["article_id"], strict=False))
+    # PSM is bought only while authorised: goods received after the end could not even be sold out
+    until = dict(arts.filter(pl.col("psm_authorized_until").is_not_null()).select("article_id", "psm_authorized_until")
+                 .iter_rows())  # fmt: skip
     rows = []
-    for po_id, sid, k_i in zip(pos["po_id"], pos["supplier_id"], k, strict=False):
-        candidates = supplier_articles[sid]
+    for po_id, sid, k_i, due in zip(pos["po_id"], pos["supplier_id"], k, pos["expected_on"], strict=False):
+        candidates = [a for a in supplier_articles[sid] if a not in until or until[a] >= due + dt.timedelta(days=2)]
+        if not candidates:
+            continue
         for j in rng.choice(len(candidates), size=min(int(k_i), len(candidates)), replace=False):
             rows.append((po_id, candidates[int(j)]))
     po_lines = pl.DataFrame(rows, schema=["po_id", "article_id"], orient="row")
@@ -391,12 +397,17 @@ def purchasing(
     supplier_country = dict(zip(supplier_df["supplier_id"], supplier_df["country_code"], strict=False))
     origin = [supplier_country[s] for s in po_lines["supplier_id"]]
     eudr = po_lines["eudr_commodity"].to_numpy()
+    line_ids = uuids(rng, n)
     po_lines = po_lines.with_columns(
-        po_line_id=pl.Series(uuids(rng, n)),
+        po_line_id=pl.Series(line_ids),
         tenant_id=pl.lit(t.tenant_id),
         quantity=pl.Series(quantity),
         unit_price=pl.Series(money(po_lines["unit_cost"].to_numpy() * rng.uniform(0.97, 1.03, size=n))),
         origin_country_code=pl.Series(origin),
+        # goods ship from where the supplier sits: the ERP leaves the dispatch country empty then
+        dispatch_country_code=pl.lit(None, pl.String),
+        # the lot the receipt becomes: it follows the goods into stock and sales
+        batch_no=pl.Series([f"CH-{lid[:8].upper()}" for lid in line_ids], dtype=pl.String),
         dds_reference=pl.Series(
             [
                 f"DDS-{int(rng.integers(2024, 2027))}-{uuid[:13].upper()}" if e else None
@@ -431,7 +442,10 @@ def import_documents(
     """TRACES NT documents for consignments from outside the EU: CHED by article, COI for organic goods."""
     rng = ctx.rng(t.tenant_id, "imports")
     needs = (
-        po_lines.filter(pl.col("origin_country_code").is_in(list(NON_EU)) & (pl.col("status") != "cancelled"))
+        po_lines.filter(
+            pl.coalesce("dispatch_country_code", "origin_country_code").is_in(list(NON_EU))
+            & (pl.col("status") != "cancelled")
+        )
         .join(article_df.select("article_id", "import_control", "is_organic"), on="article_id", maintain_order="left")
         .with_columns(kind=pl.when(pl.col("is_organic")).then(pl.lit("COI")).otherwise(pl.col("import_control")))
         .filter(pl.col("kind").is_not_null())
@@ -473,6 +487,22 @@ def import_documents(
         )
         .drop("expected_on", "ordered_at")
     )
+
+
+def assign_lots(lines: pl.DataFrame, po_lines: pl.DataFrame) -> pl.DataFrame:
+    """Each sales line takes its goods from the article's latest lot received before the order (a
+    line ordered before any receipt of its article has no recorded lot)."""
+    lots = (
+        po_lines.filter(pl.col("received_at").is_not_null() & (pl.col("status") != "cancelled"))
+        .select("article_id", _received="received_at", _lot="batch_no")
+        .sort("_received")
+    )
+    order = lines.with_row_index("_pos").sort("ordered_at")
+    joined = order.join_asof(
+        lots, left_on="ordered_at", right_on="_received", by="article_id", strategy="backward",
+        check_sortedness=False,
+    )  # fmt: skip
+    return joined.sort("_pos").with_columns(batch_no=pl.col("_lot")).drop("_pos", "_received", "_lot")
 
 
 # ------------------------------------------------------------------------------------ stock
@@ -529,6 +559,9 @@ def stock(
         "article_id", "warehouse_id", quantity=pl.Series(np.round(rng.normal(0, 1.5, size=n_adj), 0)),
         kind=pl.lit("adjustment"), occurred_at=adj_time, reference_id=pl.lit(None, pl.String),
     ).filter(pl.col("quantity") != 0)  # fmt: skip
+    # precursors come up short only as loss cases (recorded with their report), never as a silent count
+    precursors = article_df.filter(pl.col("precursor_substance").is_not_null())["article_id"]
+    adjustments = adjustments.filter(~(pl.col("article_id").is_in(precursors.implode()) & (pl.col("quantity") < 0)))
     moves = pl.concat(
         [m.with_columns(pl.col("quantity").cast(pl.Float64), pl.col("occurred_at").cast(UTC_US))
          for m in (sale, receipt, t_out, t_in, adjustments, losses.select(sale.columns))],
@@ -543,6 +576,18 @@ def stock(
     opening = sites.join(net, on=["article_id", "warehouse_id"], how="left", maintain_order="left")
     opening = opening.with_columns(pl.col("_net", "_out").fill_null(0.0))
     target = np.round(opening["_out"].to_numpy() / 730 * rng.uniform(10, 45, size=opening.height) + 1, 0)
+    # PSM past its sell-out period was returned to the supplier: none left (unless planted otherwise)
+    info = opening.join(
+        article_df.select("article_id", "_sellable_until", "precursor_substance", "_keep_stock"), on="article_id",
+        how="left", maintain_order="left",
+    )  # fmt: skip
+    gone = info.select(
+        (pl.col("_sellable_until") < ctx.as_of).fill_null(False) & ~pl.col("_keep_stock").fill_null(False)
+    ).to_series()
+    target = np.where(gone.to_numpy(), 0.0, target)
+    # a precursor's stock never opens negative: a short count of it would be a disappearance (Art. 9 (5))
+    precursor = info["precursor_substance"].is_not_null().to_numpy()
+    target = np.where(precursor, np.maximum(target, opening["_net"].to_numpy()), target)
     open_qty = np.round(target - opening["_net"].to_numpy(), 3)
     start = dt.datetime.combine(ctx.history_start - dt.timedelta(days=1), dt.time(5, 0), tzinfo=dt.UTC)
     opening = opening.select(

@@ -65,7 +65,9 @@ def missing_tables(engine: sa.Engine) -> list[str]:
 
 
 def contract_deviations(engine: sa.Engine) -> list[str]:
-    """What keeps the source from following the contract: missing tables and missing columns."""
+    """What keeps the source from following the contract: missing tables and missing columns.
+
+    The optional columns of later contract versions (1.1) are no deviation: a source may lack them."""
     inspector = sa.inspect(engine)
     problems = [f"missing table {name}" for name in missing_tables(engine)]
     absent = {p.split()[-1] for p in problems}
@@ -74,7 +76,7 @@ def contract_deviations(engine: sa.Engine) -> list[str]:
             continue
         schema = None if engine.dialect.name == "sqlite" else t.domain
         present = {c["name"] for c in inspector.get_columns(t.name, schema=schema)}
-        lacking = [c for c in t.column_names if c not in present]
+        lacking = [c.name for c in t.columns if c.name not in present and not c.optional]
         if lacking:
             problems.append(f"{t.qualified_name} lacks columns {', '.join(lacking)}")
     return problems

@@ -32,7 +32,8 @@ More header keys:
 
 A rule model's query returns only what it finds (entity_id, tenant_id, subject_id, evidence, and
 subject_type where the header does not fix it); the loader wraps it in the projection every
-finding shares (RULE_COLUMNS), so rules are written once and a new rule is one new file.
+finding shares (RULE_COLUMNS) and gives it the test every rule needs (entity_id unique), so rules
+are written once and a new rule is one new file.
 
 A `union_of: rules` model reads what its rules read, not the rule relations: the build evaluates
 each rule on its own (a rule that fails is left out and recorded in `<schema>.rule_runs`, the
@@ -240,6 +241,14 @@ def _test_list(path: Path, relation: str, raw: list) -> tuple[list[ModelTest], l
     if duplicated:
         raise ModelError(f"{_where(path)}: tests with the same name {sorted(duplicated)}")
     return tests, deps
+
+
+def _unique_entity(relation: str) -> ModelTest:
+    """Every rule's own test, added by the loader (rules are written once): one finding per entity.
+    Error: a rule listing an entity twice double-counts it; the union leaves such a rule out (its
+    area goes stale)."""
+    (test,), _ = _build_test("unique", "entity_id", relation, "error")
+    return replace(test, description="entity_id is unique: a rule that lists an entity twice double-counts it")
 
 
 def _columns(args, key: str = "column") -> list[str]:
@@ -476,6 +485,8 @@ def read_model(path: Path, root: Path, rule_relations: dict[str, list[str]] | No
             f"{_where(path)}: columns {sorted(set(columns) - set(returned))} are not in the query's result"
         )
     tests, deps = _test_list(path, f"{schema}.{name}", header.get("tests", []))
+    if rule and not any(t.kind == "unique" and t.name == "unique_entity_id" for t in tests):
+        tests.insert(0, _unique_entity(f"{schema}.{name}"))
     if header.get("quarantine") is not None and (rule or header.get("union_of")):
         raise ModelError(f"{_where(path)}: rules and unions find rows; quarantine belongs to the models they read")
     quarantine, quarantine_checks = _quarantine(path, f"{schema}.{name}", header.get("quarantine"), query, returned)

@@ -1,5 +1,5 @@
-"""The compliance engine on the demo ERP: every planted violation found, in agreement with the
-independent polars statement of each rule, with stable ids, history and scores."""
+"""The compliance engine on the demo ERP: every planted violation found, every near miss clean, in
+agreement with the independent polars statement of each rule, with stable ids, history and scores."""
 
 import json
 from collections import defaultdict
@@ -10,12 +10,13 @@ import pytest
 from neuroerp.compliance.engine import run_compliance
 from neuroerp.project import EXTERNAL, SQL_ROOT
 from neuroerp.seed import seed_source
+from neuroerp.seed.violations import FOUND_WITH
 from neuroerp.sqlmodels import load_models
 from tests import seed_rules
 from tests.conftest import AS_OF, SEED
 from tests.ingest.conftest import ingest_all
 
-COMPLIANCE_RULES = {r for r in seed_rules.RULES if not r.startswith("FIN-")}  # FIN-*: the finance checks
+COMPLIANCE_RULES = set(seed_rules.RULES)
 VIOLATION_COLUMNS = ["violation_id", "tenant_id", "area", "rule_id", "severity", "entity_type", "entity_id",
                      "detected_at", "evidence", "recommendation", "legal_basis"]  # fmt: skip
 
@@ -65,7 +66,7 @@ def test_violations_table_has_the_promised_columns(evaluated):
             assert isinstance(json.loads(evidence), dict) and recommendation and basis
 
 
-@pytest.mark.parametrize("rule", sorted(COMPLIANCE_RULES - {"LKSG-003"}))
+@pytest.mark.parametrize("rule", sorted(COMPLIANCE_RULES - set(FOUND_WITH)))
 def test_every_planted_violation_is_found(evaluated, rule):
     _, path, manifest = evaluated
     with duckdb.connect(str(path), read_only=True) as conn:
@@ -73,7 +74,23 @@ def test_every_planted_violation_is_found(evaluated, rule):
     assert not missing, f"{rule}: planted but not found: {sorted(missing)[:3]}"
 
 
-@pytest.mark.parametrize("rule", sorted(COMPLIANCE_RULES - {"LKSG-003"}))
+def test_every_near_miss_stays_clean(evaluated):
+    """Each corrected edge of a rule has an entity right at it in the demo data (an Annex II sale to a
+    professional without statement, a manure delivery inside its window, a rolled-back audit
+    sequence value, a low-risk domestic supplier, an EU-dispatched EUDR commodity, a sale within the
+    sell-out period, ...): the rule must not find it."""
+    _, path, manifest = evaluated
+    with duckdb.connect(str(path), read_only=True) as conn:
+        found = _found(conn)
+    near = manifest["near_misses"]
+    assert {"EXP-002", "ENNI-001", "ENNI-002", "GOBD-002", "LKSG-001", "LKSG-003", "PSM-002"} <= {
+        n["rule"] for n in near
+    }
+    crossed = [(n["rule"], n["detail"]["edge"]) for n in near if n["entity_id"] in found[n["rule"]]]
+    assert not crossed
+
+
+@pytest.mark.parametrize("rule", sorted(COMPLIANCE_RULES))
 def test_sql_rules_agree_with_the_reference_statement(evaluated, dataset, rule):
     """The SQL rule and the independent polars statement in tests/seed_rules.py find the same entities."""
     _, path, _ = evaluated
@@ -82,13 +99,18 @@ def test_sql_rules_agree_with_the_reference_statement(evaluated, dataset, rule):
     assert found == seed_rules.RULES[rule](dataset.table, AS_OF)
 
 
-def test_eudr_rule_fires_once_the_application_date_has_passed(evaluated, tmp_path):
+@pytest.mark.parametrize("rule", sorted(FOUND_WITH))
+def test_breaks_found_under_their_settings(evaluated, dataset, tmp_path, rule):
+    """LKSG-003 once the EUDR application date has passed; GOBD-002 where the ERP guarantees gapless
+    audit numbers (then the rolled-back value is evidence too). SQL and polars still agree."""
     url, path, manifest = evaluated
-    copy = tmp_path / "eudr.duckdb"
+    copy = tmp_path / "settings.duckdb"
     copy.write_bytes(path.read_bytes())
-    with _connect(copy, eudr_application_date="2024-01-01") as conn:
+    with _connect(copy, **FOUND_WITH[rule]) as conn:
         run_compliance(conn, url, load_models(SQL_ROOT, EXTERNAL))
-        assert _planted(manifest)["LKSG-003"] <= _found(conn)["LKSG-003"]
+        found = _found(conn)[rule]
+    assert _planted(manifest)[rule] <= found
+    assert found == seed_rules.RULES[rule](dataset.table, AS_OF, **seed_rules.typed(FOUND_WITH[rule]))
 
 
 def test_violation_ids_and_detection_times_are_stable_and_history_resolves(evaluated, tmp_path):
@@ -98,10 +120,11 @@ def test_violation_ids_and_detection_times_are_stable_and_history_resolves(evalu
     with _connect(copy) as conn:
         before = dict(conn.execute("SELECT violation_id, detected_at FROM compliance.violations").fetchall())
         # one violation is fixed in the warehouse: the ENNI-002 delivery gets its N content
-        (entity,) = conn.execute(
-            "SELECT entity_id FROM compliance.violations WHERE rule_id = 'ENNI-002' LIMIT 1"
-        ).fetchall()[0]  # noqa: E501
-        conn.execute("UPDATE raw.manure_deliveries SET n_kg_per_t = 4.5 WHERE delivery_id = ?", [entity])
+        entity, column = conn.execute(
+            "SELECT entity_id, json_extract_string(evidence, '$.missing[0]') FROM compliance.violations "
+            "WHERE rule_id = 'ENNI-002' ORDER BY entity_id LIMIT 1"
+        ).fetchall()[0]
+        conn.execute(f"UPDATE raw.manure_deliveries SET {column} = 4.5 WHERE delivery_id = ?", [entity])
         run = run_compliance(conn, url, load_models(SQL_ROOT, EXTERNAL))
         after = dict(conn.execute("SELECT violation_id, detected_at FROM compliance.violations").fetchall())
         assert run.violations["new"] == 0 and run.violations["resolved"] == 1
@@ -112,7 +135,7 @@ def test_violation_ids_and_detection_times_are_stable_and_history_resolves(evalu
         ).fetchall()
         assert resolved == [(entity,)]
         # the fix is undone: the violation comes back as a new episode, the old one stays resolved
-        conn.execute("UPDATE raw.manure_deliveries SET n_kg_per_t = NULL WHERE delivery_id = ?", [entity])
+        conn.execute(f"UPDATE raw.manure_deliveries SET {column} = NULL WHERE delivery_id = ?", [entity])
         run_compliance(conn, url, load_models(SQL_ROOT, EXTERNAL))
         episodes = conn.execute(
             "SELECT first_detected_at, resolved_at IS NULL FROM compliance.violation_history WHERE entity_id = ? "
@@ -153,7 +176,18 @@ def test_scores_and_history(evaluated):
     _, path, _ = evaluated
     with duckdb.connect(str(path), read_only=True) as conn:
         areas = conn.execute("SELECT tenant_id, area, score_pct, status FROM compliance.area_scores").fetchall()
-        assert len(areas) == 2 * 7
+        exposure = {(t, a): applies for t, a, applies in conn.execute(
+            "SELECT tenant_id, area, applies FROM compliance.exposure").fetchall()}  # fmt: skip
+        counted = set(
+            conn.execute("SELECT DISTINCT tenant_id, area FROM compliance.scored_cases WHERE weight > 0").fetchall()
+        )
+        # scored: exactly the areas that apply (exposure) or have cases that count; the others are absent
+        assert {(t, a) for t, a, _, _ in areas} == {k for k, applies in exposure.items() if applies} | counted
+        ruled = {a for (a,) in conn.execute("SELECT DISTINCT area FROM compliance.rule_runs").fetchall()}
+        assert ruled == {"psm", "explosives", "enni", "traces", "lksg", "gdpr", "gobd", "finance"}
+        # every area with a rule is measured for both tenants; the trader in Bavaria reports no manure
+        assert len(exposure) == 2 * len(ruled) and len(areas) < len(exposure)
+        assert all(exposure[t, "finance"] for t in ("lh-nord", "lh-sued"))
         assert all(0 <= score <= 100 for _, _, score, _ in areas)
         psm = {t: (score, status) for t, area, score, status in areas if area == "psm"}
         assert all(status == "critical" and score < 100 for score, status in psm.values())

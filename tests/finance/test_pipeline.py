@@ -162,7 +162,8 @@ def test_payment_runs_write_valid_pain001_and_never_pay_twice(home, planned, tmp
                 row = schedule[tx["PmtId"]["EndToEndId"]]
                 assert D(str(tx["Amt"]["InstdAmt"]["$"])) == row["pay_amount"]
     left_out = {e["invoice_id"]: e["reason"] for e in first.output_for_node("write_payment_run")["excluded"]}
-    assert "bad-iban" in left_out and all("invalid IBAN" in r for r in left_out.values())  # and FIN-002's plant
+    # and FIN-002's plants; since issue 9's demo data, also a supplier from a country without IBANs
+    assert "bad-iban" in left_out and all(r == "no IBAN" or r.startswith("invalid IBAN") for r in left_out.values())
     paid = {i.invoice_id for i in PaymentLedger(copy).items()}
     assert paid == {r["invoice_id"] for r in schedule.values()} - set(left_out)
     second = _pay(copy, plan_id)

@@ -41,8 +41,8 @@ from tests.ingest.conftest import execute, ingest_all
 from tests.ingest.test_bad_input import clone
 
 UUID = "00000000-0000-4000-8000-0000000000{:02x}".format
-# the next audit sequence number (a far-off one would open a gap of millions, which GOBD-002 lists
-# row by row; that rule's concern, not the ingest's)
+# the next audit sequence number (a far-off one would open a gap, GOBD-002's finding where the ERP
+# guarantees gapless numbers; that rule's concern, tested there, not the ingest's)
 NEXT_SEQ = "(SELECT max(seq) + 1 FROM audit.audit_log)"
 DEEP = "(repeat('[', {n}) || repeat(']', {n}))"
 
