@@ -381,6 +381,10 @@ def demo(scale: float, seed_value: int) -> None:
     ok = run_materialization(overrides=_rule_overrides(()))
     console.print(f"warehouse: {settings.warehouse_path}")
     console.print(f"reports:   {settings.reports_dir}")
+    for tenant in sorted((settings.reports_dir / "compliance").glob("*")):
+        latest = max(tenant.glob("*/report.pdf"), default=None)
+        if latest is not None:
+            console.print(f"  officer report {tenant.name}: {latest}")
     sys.exit(0 if ok else 1)
 
 

@@ -38,7 +38,8 @@ def trend_png(points: list[tuple[dt.date, float]], title: str) -> bytes:
         ax.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=5))
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%d.%m.%y"))
         ax.tick_params(labelsize=5, length=2, pad=1)
-        ax.set_title(title, fontsize=6, loc="left", pad=2)
+        if title:
+            ax.set_title(title, fontsize=6, loc="left", pad=2)
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         fig.tight_layout(pad=0.3)

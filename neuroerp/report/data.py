@@ -24,6 +24,7 @@ from neuroerp.report.words import (
     STATUS_LABELS,
     SUBJECT_TYPE_LABELS,
     evidence_in_words,
+    exposure_in_words,
 )
 
 READS = (  # what the report reads (the asset's dependencies)
@@ -232,6 +233,7 @@ def gather(
         status = score["status"] if score else "not_applicable"
         before = previous_areas.get(area)
         area_cases = [c for c in open_cases if c["area"] == area]
+        measured, applicability = exposure_in_words(area, exp)
         areas.append(
             {
                 "area": area,
@@ -243,8 +245,9 @@ def gather(
                 "stale": bool(score and score["freshness"] != "fresh"),
                 "stale_reason": score.get("stale_reason") if score else None,
                 "exposure": exp.get("exposure"),
-                "measured_as": exp.get("measured_as") or (score or {}).get("measured_as"),
-                "applicability": exp.get("applicability"),
+                "measured_as": measured,
+                "applicability": applicability,
+                "window": (exp.get("window_start"), exp.get("window_end")),
                 "rules": [r for r in rules.values() if r["area"] == area],
                 "cases_by_severity": [
                     (SEVERITY_LABELS[s], s, [c for c in area_cases if c["severity"] == s])

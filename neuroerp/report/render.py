@@ -68,7 +68,7 @@ def _environment() -> jinja2.Environment:
 
 
 def render_html(data: dict) -> str:
-    charts = {a["area"]: data_uri(trend_png(a["history"], a["label"])) for a in data["areas"] if a["history"]}
+    charts = {a["area"]: data_uri(trend_png(a["history"], "")) for a in data["areas"] if a["history"]}
     return _environment().get_template("report.html.j2").render(r=data, charts=charts)
 
 

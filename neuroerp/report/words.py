@@ -13,6 +13,8 @@ import json
 import re
 from decimal import Decimal
 
+from neuroerp.search.documents import COUNTRY_DE, SUBSTANCE_DE
+
 AREAS = ("psm", "explosives", "enni", "traces", "lksg", "gdpr", "gobd", "finance")
 AREA_LABELS = {
     "psm": "Pflanzenschutzmittel (PSM)",
@@ -30,6 +32,18 @@ STATUS_LABELS = {
     "critical": "kritisch",
     "not_applicable": "nicht anwendbar",
 }
+# what an area's exposure counts (compliance.exposure.measured_as says it in English)
+MEASURED_AS = {
+    "psm": "PSM-Verkaufspositionen im Zeitraum und geführte PSM-Artikel",
+    "explosives": "Verkaufspositionen mit Ausgangsstoffen im Zeitraum und geführte Ausgangsstoff-Artikel",
+    "enni": "Wirtschaftsdüngerlieferungen im Zeitraum",
+    "traces": "Einkaufspositionen mit Einfuhr-, Kontroll- oder Öko-Ware im Zeitraum",
+    "lksg": "Einkaufspositionen mit EUDR-Rohstoffen im Zeitraum und Lieferanten (LkSG)",
+    "gdpr": "Kunden, deren personenbezogene Daten gespeichert sind",
+    "gobd": "im Zeitraum gebuchte Rechnungen",
+    "finance": "Rechnungen im Zeitraum oder noch offen (Forderungen und Verbindlichkeiten)",
+}
+LKSG_NOT_BOUND = "Einkaufspositionen mit EUDR-Rohstoffen im Zeitraum (das LkSG bindet den Betrieb nicht)"
 SEVERITIES = ("critical", "high", "medium", "info")
 SEVERITY_LABELS = {"critical": "kritisch", "high": "hoch", "medium": "mittel", "info": "Hinweis"}
 CASE_STATUS_LABELS = {
@@ -196,7 +210,21 @@ def value_in_words(value) -> str:
         return date(text, with_time=True)
     if text in LABELS and text not in VALUE_WORDS:
         return LABELS[text]
-    return VALUE_WORDS.get(text, text)
+    return VALUE_WORDS.get(text) or SUBSTANCE_DE.get(text) or COUNTRY_DE.get(text) or text
+
+
+def exposure_in_words(area: str, exposure: dict) -> tuple[str, str]:
+    """What the area's exposure counts, and why the area applies or not, in German."""
+    measured = MEASURED_AS.get(area, exposure.get("measured_as") or "")
+    if area == "lksg" and exposure.get("lksg_bound") is False:
+        measured = LKSG_NOT_BOUND
+    if exposure.get("excluded_by_settings"):
+        why = "durch die Einstellung not_applicable ausgenommen"
+    elif not exposure.get("exposure"):
+        why = f"nichts zu prüfen: keine {measured}" if exposure else "keine Bezugsgröße für diesen Bereich"
+    else:
+        why = "anwendbar"
+    return measured, why
 
 
 def evidence_in_words(evidence: str | dict | None, names: dict[str, str] | None = None, minimised: bool = False) -> str:
