@@ -103,7 +103,7 @@ class Names:
         queries = {
             "supplier": "SELECT supplier_id, supplier_no || ' ' || name FROM raw.suppliers WHERE tenant_id = ?",
             "article": "SELECT article_id, article_no || ' ' || name FROM raw.articles WHERE tenant_id = ?",
-            "warehouse": "SELECT warehouse_id, 'Lager ' || name FROM raw.warehouses WHERE tenant_id = ?",
+            "warehouse": "SELECT warehouse_id, name FROM raw.warehouses WHERE tenant_id = ?",
             "staff": "SELECT staff_id, name FROM raw.staff WHERE tenant_id = ?",
             "invoice": "SELECT invoice_id, 'Rechnung ' || invoice_no FROM raw.invoices WHERE tenant_id = ?",
             "purchase_order": "SELECT po_id, 'Bestellung ' || po_no FROM raw.purchase_orders WHERE tenant_id = ?",
@@ -173,6 +173,8 @@ def _case(row: dict, names: Names) -> dict:
         "subject_type_label": SUBJECT_TYPE_LABELS.get(row["subject_type"], row["subject_type"]),
         "subject": names.subject(row["subject_type"], row["subject_id"]),
         "opened_at": row["opened_at"],
+        "since": row["first_event_at"] or row["opened_at"],  # the business event behind it, else when found
+        "standing": row["standing"],
         "first_seen_at": row["first_seen_at"],
         "last_seen_at": row["last_seen_at"],
         "resolved_at": row["resolved_at"],

@@ -274,3 +274,43 @@ def test_verify_names_every_changed_removed_and_unlisted_file(home, tmp_path, mo
     assert failed.exit_code == 1
     for path in (*result.changed, *result.removed, *result.unlisted):
         assert path in failed.output
+
+
+def test_decisions_show_who_and_why_and_closed_cases_since_the_previous_report(home, tmp_path, monkeypatch):
+    """An officer dismisses one case and acknowledges another (the real ledger, through the CLI); after
+    the cases step the next report lists the dismissed case under the cases closed since the previous
+    report with who and why, and the acknowledged one as open with its last decision."""
+    from openpyxl import load_workbook
+
+    from neuroerp.compliance.cases import ledger_folder, record_cases
+
+    folder, _, _ = home
+    copy = tmp_path / "home"
+    shutil.copytree(folder, copy)
+    monkeypatch.setenv("NEUROERP_HOME", str(copy))
+    monkeypatch.setenv("NEUROERP_SOURCE_URL", f"sqlite:///{copy / 'erp.sqlite'}")
+    dismissed, acknowledged = [c["case_id"] for c in sorted(_cases(copy, "lh-sued"), key=lambda c: c["case_id"])[:2]]
+    for case_id, status, note in (
+        (dismissed, "dismissed", "Kein Verstoß: Nachweis liegt in Papierform vor"),
+        (acknowledged, "acknowledged", "Lieferant angeschrieben, Antwort bis Freitag"),
+    ):
+        result = CliRunner().invoke(main, ["case", "decide", case_id, "--status", status, "--by", "Erika Muster",
+                                           "--note", note])  # fmt: skip
+        assert result.exit_code == 0, result.output
+    with duckdb.connect(str(copy / "warehouse.duckdb")) as conn:
+        record_cases(conn, ledger_folder(copy))
+        (report,) = write_reports(conn, copy / "reports", "lh-sued", now=NOW + dt.timedelta(days=7))
+    text = _text(report.folder / "report.pdf")
+    closed = text[text.index("Seit dem letzten Bericht erledigt oder verworfen") :]
+    assert (
+        "verworfen" in closed
+        and "Erika Muster" in closed
+        and "Kein Verstoß: Nachweis liegt in Papierform vor" in closed
+    )
+    assert "in Bearbeitung durch Erika Muster" in text and "Antwort bis Freitag" in text
+    ids = [
+        row[-1]
+        for row in load_workbook(report.folder / "cases.xlsx")["Offene Fälle"].iter_rows(min_row=2, values_only=True)
+    ]
+    assert acknowledged in ids and dismissed not in ids
+    assert "Vorheriger Bericht 21.11.2026 07:00 UTC" in text
