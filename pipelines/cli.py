@@ -672,6 +672,8 @@ def report(ctx: click.Context, tenant: str | None, wait_s: float) -> None:
 
 @report.command("verify", help="Recompute the SHA-256 of every archived report file; name each one changed or removed.")
 def report_verify() -> None:
+    import hashlib
+
     from neuroerp.archive import verify_archive
 
     settings = apply_defaults()
@@ -683,7 +685,9 @@ def report_verify() -> None:
     if not result.ok:
         bad = len(result.changed) + len(result.removed) + len(result.unlisted) + len(result.malformed)
         raise click.ClickException(f"the report archive in {settings.reports_dir} fails verification: {bad} problem(s)")
-    out.print(f"report archive intact: {result.checked} file(s) match reports/manifest.jsonl")
+    manifest = settings.reports_dir / "manifest.jsonl"
+    digest = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.exists() else "none"
+    out.print(f"report archive intact: {result.checked} file(s) match reports/manifest.jsonl (its SHA-256: {digest})")
 
 
 # -------------------------------------------------------------------------------------- dev

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 
+from neuroerp.archive import manifest_entries
 from neuroerp.report.words import (
     AREA_LABELS,
     AREAS,
@@ -53,6 +54,7 @@ class PreviousReport:
     folder: Path
     generated_at: dt.datetime
     summary: dict
+    pdf_sha256: str | None = None  # as the manifest recorded it: each report cites its predecessor
 
 
 def tenants(conn: duckdb.DuckDBPyConnection) -> list[str]:
@@ -72,7 +74,9 @@ def previous_report(reports_root: Path, tenant: str) -> PreviousReport | None:
         summary = folder / SUMMARY
         if summary.is_file():
             data = json.loads(summary.read_text(encoding="utf-8"))
-            return PreviousReport(folder, dt.datetime.fromisoformat(data["generated_at"]), data)
+            pdf = (folder / "report.pdf").relative_to(reports_root).as_posix()
+            digest = next((e["sha256"] for e in manifest_entries(reports_root) if e.get("path") == pdf), None)
+            return PreviousReport(folder, dt.datetime.fromisoformat(data["generated_at"]), data, digest)
     return None
 
 
@@ -269,7 +273,13 @@ def gather(
         "evaluated_at": evaluated_at,
         "generated_at": now,
         "since": since,
-        "previous": {"generated_at": previous.generated_at, "folder": previous.folder.name} if previous else None,
+        "previous": {
+            "generated_at": previous.generated_at,
+            "folder": previous.folder.name,
+            "pdf_sha256": previous.pdf_sha256,
+        }
+        if previous
+        else None,
         "overall": {
             "score_pct": top["score_pct"] if top else None,
             "status": top["status"] if top else "not_applicable",

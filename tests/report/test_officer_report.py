@@ -244,6 +244,8 @@ def test_two_runs_make_two_reports_and_the_second_compares(home, monkeypatch):
     assert after.startswith(before) and len(after.splitlines()) == len(before.splitlines()) + 4
     text = _text(folders[1] / "report.pdf")
     assert "Vorheriger Bericht 21.11.2026 07:00 UTC" in text and "unverändert" in text
+    cited = next(f.sha256 for f in reports["lh-nord"].files if f.path.name == "report.pdf")
+    assert f"PDFSHA-256{cited}" in _bare(text)  # each report cites its predecessor's PDF
     # an unknown tenant is refused and writes nothing
     refused = CliRunner().invoke(main, ["report", "--tenant", "nobody"])
     assert refused.exit_code != 0 and "unknown tenant 'nobody'" in refused.output
