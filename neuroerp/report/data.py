@@ -148,6 +148,7 @@ def _rules() -> dict[str, dict]:
             out[rule.id] = {
                 "id": rule.id,
                 "area": rule.area,
+                "area_label": AREA_LABELS.get(rule.area, rule.area),
                 "severity": rule.severity,
                 "severity_label": SEVERITY_LABELS.get(rule.severity, rule.severity),
                 "legal_basis": rule.legal_basis,
