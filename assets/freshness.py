@@ -9,3 +9,4 @@ EVERY_15_MINUTES = dg.FreshnessPolicy.time_window(
 )
 HOURLY = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=2), warn_window=dt.timedelta(minutes=70))
 DAILY = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(hours=48), warn_window=dt.timedelta(hours=25))
+WEEKLY = dg.FreshnessPolicy.time_window(fail_window=dt.timedelta(days=8), warn_window=dt.timedelta(days=7, hours=1))

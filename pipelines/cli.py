@@ -386,6 +386,10 @@ def demo(scale: float, seed_value: int, as_of) -> None:
     ok = run_materialization(as_of=day, overrides=_rule_overrides(()))
     console.print(f"warehouse: {settings.warehouse_path}")
     console.print(f"reports:   {settings.reports_dir}")
+    for tenant in sorted((settings.reports_dir / "compliance").glob("*")):
+        latest = max(tenant.glob("*/report.pdf"), default=None)
+        if latest is not None:
+            console.print(f"  officer report {tenant.name}: {latest}")
     sys.exit(0 if ok else 1)
 
 
@@ -638,6 +642,57 @@ def _has_cases(conn) -> bool:
             "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'compliance' AND table_name = 'cases'"
         ).fetchall()[0][0]
     )
+
+
+# ----------------------------------------------------------------------------------- report
+# The compliance officer's report (issue 10): rendered from the warehouse (read-only) into the
+# report archive; `report verify` checks every archived file against reports/manifest.jsonl.
+
+
+@main.group(
+    invoke_without_command=True,
+    help="Render the compliance officer's report now (PDF, HTML, cases.xlsx per tenant); "
+    "`neuroerp report verify` checks the report archive against its manifest.",
+)
+@click.option("--tenant", default=None, help="Only this tenant (default: every tenant).")
+@WAIT_OPTION
+@click.pass_context
+def report(ctx: click.Context, tenant: str | None, wait_s: float) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    from neuroerp.report import write_reports
+
+    settings = apply_defaults()
+    with _read_warehouse(settings.warehouse_path, wait_s) as conn:
+        if not _has_cases(conn):
+            raise click.ClickException("the warehouse has no compliance results yet: run `neuroerp materialize` first")
+        try:
+            reports = write_reports(conn, settings.reports_dir, tenant)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+    for r in reports:
+        score = "–" if r.score_pct is None else f"{r.score_pct:.1f} %"
+        out.print(f"{r.tenant}: score {score} ({r.status}), {r.open_cases} open case(s): {r.folder}")
+
+
+@report.command("verify", help="Recompute the SHA-256 of every archived report file; name each one changed or removed.")
+def report_verify() -> None:
+    import hashlib
+
+    from neuroerp.archive import verify_archive
+
+    settings = apply_defaults()
+    result = verify_archive(settings.reports_dir)
+    for kind, paths in (("changed", result.changed), ("removed", result.removed), ("not in the manifest", result.unlisted),
+                        ("malformed", result.malformed)):  # fmt: skip
+        for path in paths:
+            console.print(f"[red]{kind}[/red] {path}")
+    if not result.ok:
+        bad = len(result.changed) + len(result.removed) + len(result.unlisted) + len(result.malformed)
+        raise click.ClickException(f"the report archive in {settings.reports_dir} fails verification: {bad} problem(s)")
+    manifest = settings.reports_dir / "manifest.jsonl"
+    digest = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.exists() else "none"
+    out.print(f"report archive intact: {result.checked} file(s) match reports/manifest.jsonl (its SHA-256: {digest})")
 
 
 # -------------------------------------------------------------------------------------- dev

@@ -41,6 +41,9 @@ def test_demo_creates_the_embedded_source_and_materialises(tmp_path):
         rows = dict(conn.execute("SELECT table_name, row_count FROM ops.source_profile").fetchall())
         assert conn.execute("SELECT as_of FROM compliance.settings").fetchall() == [(dt.date(2026, 10, 1),)]
     assert len(rows) == 27 and rows["sales_orders"] > 0
+    # the officer report of every tenant, archived and listed (issue 10)
+    assert len(list((home / "reports" / "compliance").glob("*/*/report.pdf"))) == 2
+    assert "officer report lh-nord" in result.output
     # a second run reuses the source
     again = CliRunner().invoke(main, ["demo", "--scale", "0.01"], env=env)
     assert again.exit_code == 0, again.output

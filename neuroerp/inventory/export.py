@@ -5,13 +5,12 @@
 Sheets (German, for the buyers): Bestellvorschlag (what to order, by order-by date), Hinweise
 (needed but not ordered, and why; articles to plan by hand), Prognosegüte (the backtest per
 category) and Parameter (what the run was configured with). Folders are never overwritten; every
-file is listed with its SHA-256 in NEUROERP_HOME/reports/manifest.jsonl (append-only).
+file is listed with its SHA-256 in NEUROERP_HOME/reports/manifest.jsonl (append-only, neuroerp.archive).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -20,9 +19,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from neuroerp.archive import archive_files, new_folder
 from neuroerp.inventory.forecast import CROSTON_SBA, SEASONAL_NAIVE, TOP_DOWN
 from neuroerp.inventory.policy import CAPACITY, MASTER_DATA_ERROR, NO_HISTORY, PSM_BLOCKED
 from neuroerp.inventory.reasons import CATEGORY_LABELS, STATUS_LABELS, UNIT_LABELS
+from neuroerp.xlsx import add_sheet as _sheet
 
 FILE_NAME = "bestellvorschlag.xlsx"
 MODEL_LABELS = {
@@ -79,35 +80,6 @@ class ExportedFile:
     notes: int
 
 
-def _value(row: dict, column) -> object:
-    value = column(row) if callable(column) else row.get(column)
-    if isinstance(value, float):
-        return round(value, 3)
-    return value
-
-
-def _sheet(wb, title: str, columns: list, rows: list[dict]) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
-
-    ws = wb.create_sheet(title)
-    ws.append([c[0] for c in columns])
-    for cell in ws[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="2F5233")
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-    for row in rows:
-        ws.append([_value(row, c[1]) for c in columns])
-    for i, (_, _, width, fmt) in enumerate(columns, start=1):
-        letter = ws.cell(row=1, column=i).column_letter
-        ws.column_dimensions[letter].width = width
-        if fmt:
-            for (cell,) in ws.iter_rows(min_row=2, min_col=i, max_col=i):
-                cell.number_format = fmt
-    ws.freeze_panes = "B2"
-    if rows:
-        ws.auto_filter.ref = ws.dimensions
-
-
 def workbook_bytes(plan: pl.DataFrame, backtest: pl.DataFrame, parameters: dict) -> bytes:
     """The workbook of one tenant's plan rows."""
     import io
@@ -147,32 +119,6 @@ def workbook_bytes(plan: pl.DataFrame, backtest: pl.DataFrame, parameters: dict)
     return buffer.getvalue()
 
 
-def _new_folder(root: Path, tenant: str, now: dt.datetime) -> Path:
-    """A folder that did not exist before (reports are never overwritten)."""
-    stamp = now.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    base = root / "purchasing" / tenant
-    for n in range(1000):
-        folder = base / (stamp if n == 0 else f"{stamp}-{n}")
-        try:
-            folder.mkdir(parents=True, exist_ok=False)
-            return folder
-        except FileExistsError:
-            continue
-    raise RuntimeError(f"no free report folder under {base} for {stamp}")
-
-
-def append_manifest(reports_root: Path, path: Path, sha256: str, kind: str, now: dt.datetime) -> None:
-    entry = {
-        "path": str(path.relative_to(reports_root)),
-        "sha256": sha256,
-        "bytes": path.stat().st_size,
-        "kind": kind,
-        "created_at": now.astimezone(dt.UTC).isoformat(),
-    }
-    with (reports_root / "manifest.jsonl").open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-
-
 def plan_parameters(plan: pl.DataFrame) -> dict:
     """What the plan was made with, as the plan recorded it."""
     if plan.is_empty():
@@ -204,16 +150,13 @@ def export_proposals(
         as_of = rows["as_of"][0]
         params = {"Mandant": tenant, "Stichtag": as_of, "erstellt (UTC)": now.strftime("%d.%m.%Y %H:%M:%S")}
         data = workbook_bytes(rows, backtest.filter(pl.col("tenant_id") == tenant), params | parameters)
-        folder = _new_folder(root, tenant, now)
-        path = folder / FILE_NAME
-        path.write_bytes(data)
-        digest = hashlib.sha256(data).hexdigest()
-        append_manifest(root, path, digest, "purchasing", now)
+        folder = new_folder(root, "purchasing", tenant, now)
+        (archived,) = archive_files(root, folder, {FILE_NAME: data}, "purchasing", now)
         out.append(
             ExportedFile(
                 tenant,
-                path,
-                digest,
+                archived.path,
+                archived.sha256,
                 rows.filter(pl.col("status") == "order").height,
                 rows.filter(pl.col("status").is_in(NOTE_STATUSES)).height,
             )
