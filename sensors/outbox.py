@@ -45,12 +45,14 @@ def drain(url: str, cursor: outbox.OutboxCursor, max_events: int, budget_s: floa
     """Batches from `cursor` until nothing is pending, `max_events` are read or the budget is spent."""
     started = time.monotonic()
     events: list[outbox.OutboxEvent] = []
+    reread = 0
     while True:
         batch = outbox.read_batch(url, cursor, limit=min(batch_limit, max_events - len(events)))
         events += batch.events
+        reread += batch.reread
         cursor = batch.cursor
         if not batch.more or len(events) >= max_events or time.monotonic() - started >= budget_s:
-            return outbox.Batch(events, cursor, more=batch.more)
+            return outbox.Batch(events, cursor, more=batch.more, reread=reread)
 
 
 def selection_for(plan: routes.Plan, graph) -> list[dg.AssetKey]:
@@ -104,7 +106,8 @@ def evaluate(
         return dg.SensorResult(skip_reason=f"ERP source unreachable, cursor kept: {one_line(exc)}")
     new_cursor = batch.cursor.to_json()
     if not batch.events:
-        return dg.SensorResult(skip_reason="no new outbox events", cursor=new_cursor)
+        note = f" ({batch.reread} updated rows of events already delivered)" if batch.reread else ""
+        return dg.SensorResult(skip_reason=f"no new outbox events{note}", cursor=new_cursor)
     for event in batch.malformed[:MALFORMED_LOGGED]:
         context.log.warning(f"outbox event {event.id} ({event.event_type}): {event.problem}")
     plan = routes.plan(e.event_type for e in batch.events)

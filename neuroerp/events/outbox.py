@@ -15,7 +15,9 @@ later. The cursor follows commits instead:
   and the `rowid` is the cursor.
 
 A row the ERP later updates (its publisher sets `published_at`) gets a new transaction id and is
-read again: one more refresh of what it affects, never a lost event. Rows frozen more than 2^31
+read again; the cursor remembers the last `RECENT_IDS` ids it delivered and drops such re-reads
+(counted as `reread`), so a publisher that marks events soon after writing them causes no second
+refresh. An update of an older event comes through once more: one more refresh, never a lost event. Rows frozen more than 2^31
 transactions ago would widen wrongly; they are far below any horizon a running cursor holds.
 
 Payloads that are not a JSON object are reported per event (`problem`); the event still counts
@@ -35,6 +37,7 @@ import sqlalchemy as sa
 from neuroerp.source.connection import RetryPolicy, postgres_conninfo, with_source_retries
 
 BATCH_LIMIT = 5_000
+RECENT_IDS = 1_000  # ids delivered lately, to drop rows the ERP updated after we read them
 WRAP = 1 << 32
 POSTGRES_TABLE = "eventbus.outbox_events"
 SQLITE_TABLE = "outbox_events"
@@ -60,10 +63,17 @@ class OutboxCursor:
     horizon: int  # PostgreSQL: every transaction below it was read; SQLite: the last rowid read
     after: tuple[int, str] | None = None  # PostgreSQL: keyset inside the ended region of a backlog
     seen: list[tuple[int, str]] = field(default_factory=list)  # PostgreSQL: read rows at/above it
+    recent: list[str] = field(default_factory=list)  # PostgreSQL: ids delivered lately (updates re-read)
 
     def to_json(self) -> str:
         return json.dumps(
-            {"dialect": self.dialect, "horizon": self.horizon, "after": self.after, "seen": self.seen},
+            {
+                "dialect": self.dialect,
+                "horizon": self.horizon,
+                "after": self.after,
+                "seen": self.seen,
+                "recent": self.recent,
+            },  # fmt: skip
             separators=(",", ":"),
         )
 
@@ -76,6 +86,7 @@ class OutboxCursor:
             horizon=int(data["horizon"]),
             after=(int(after[0]), str(after[1])) if after else None,
             seen=[(int(x), str(i)) for x, i in data.get("seen", [])],
+            recent=[str(i) for i in data.get("recent", [])],
         )
 
 
@@ -84,6 +95,7 @@ class Batch:
     events: list[OutboxEvent]
     cursor: OutboxCursor
     more: bool  # the limit was hit: more rows are pending
+    reread: int = 0  # rows of events delivered lately that the ERP updated since (dropped)
 
     @property
     def malformed(self) -> list[OutboxEvent]:
@@ -155,17 +167,21 @@ def _read_postgres(url: str, cursor: OutboxCursor | None, limit: int) -> Batch:
                 seen = [(int(r[0]), r[1]) for r in rows]
                 return Batch([], OutboxCursor("postgresql", xmin, None, seen), more=False)
             rows = conn.execute(_PG_ROWS, _pg_params(xmax, cursor, limit)).fetchall()
-    events = [_event(r[1:]) for r in rows]
     keys = [(int(r[0]), r[1]) for r in rows]
+    delivered = set(cursor.recent)
+    events = [_event(r[1:]) for r in rows if r[1] not in delivered]
+    reread = len(rows) - len(events)
+    recent = [*cursor.recent, *(e.id for e in events)][-RECENT_IDS:]
     more = len(rows) >= limit
     if not more:  # everything visible is read: the horizon moves up to the snapshot's xmin
         seen = [k for k in [*cursor.seen, *keys] if k[0] >= xmin]
-        return Batch(events, OutboxCursor("postgresql", max(xmin, cursor.horizon), None, seen), more=False)
+        moved = OutboxCursor("postgresql", max(xmin, cursor.horizon), None, seen, recent)
+        return Batch(events, moved, more=False, reread=reread)
     ended = [k for k in keys if k[0] < xmin]  # nothing can still commit below these: a stable keyset
     after = ended[-1] if ended else cursor.after
     # the horizon stays: read rows stay in `seen` until the keyset or a later horizon passes them
     seen = [k for k in [*cursor.seen, *keys] if after is None or k > after]
-    return Batch(events, OutboxCursor("postgresql", cursor.horizon, after, seen), more=True)
+    return Batch(events, OutboxCursor("postgresql", cursor.horizon, after, seen, recent), more=True, reread=reread)
 
 
 def _pg_params(xmax: int, cursor: OutboxCursor, limit: int | None) -> dict:

@@ -97,3 +97,19 @@ def test_a_source_that_is_down_raises_the_clear_message_at_once():
     with pytest.raises(SourceUnavailable, match="port 1") as raised:
         read_batch(url, OutboxCursor("postgresql", 100))
     assert "secret" not in str(raised.value)
+
+
+def test_an_event_the_erp_marks_published_after_it_was_read_is_not_delivered_again(pg_url):
+    make_source(pg_url)
+    start = read_batch(pg_url, None).cursor
+    (event_id,) = insert(pg_url, row())
+    first = read_batch(pg_url, start)
+    assert [e.id for e in first.events] == [event_id]
+    with pg_connect(pg_url) as conn:  # the ERP's publisher: a new row version, a new xmin
+        conn.execute("UPDATE eventbus.outbox_events SET published_at = now() WHERE id = %s", (event_id,))
+    second = read_batch(pg_url, OutboxCursor.from_json(first.cursor.to_json()))
+    assert second.events == [] and second.reread == 1
+    # without the memory of recent ids the update would come through as a second delivery
+    forgetful = OutboxCursor.from_json(first.cursor.to_json())
+    forgetful.recent = []
+    assert [e.id for e in read_batch(pg_url, forgetful).events] == [event_id]

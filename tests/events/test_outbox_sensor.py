@@ -116,4 +116,4 @@ def test_a_100k_backlog_drains_over_ticks_each_well_under_the_tick_timeout(pg_ur
         cursor, ticks = result.cursor, ticks + 1
     assert total == 100_000 and ticks == 2  # 50k per tick at most
     assert slowest < 30, f"slowest tick {slowest:.1f} s (Dagster's tick timeout: 60 s)"
-    assert len(cursor) < 2_000  # the cursor stays small
+    assert len(cursor) < 50_000  # the cursor stays small: 1,000 recent ids at most
