@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--rate", type=float, default=0.5)
     args = parser.parse_args()
-    with throwaway_postgres() as server, tempfile.TemporaryDirectory() as home:
+    with throwaway_postgres() as server, tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as home:
         env = {
             **os.environ,
             "NEUROERP_HOME": home,
@@ -99,11 +99,11 @@ def main() -> None:
             worker.join()
             last_commit = commits[-1][0]
             latencies, runs = _latencies(instance, commits, deadline=last_commit + 300)
+            _report(args, full_run_s, commits, latencies, runs)
         finally:
             daemon.terminate()
             daemon.wait(30)
             daemon_log.close()
-    _report(args, full_run_s, commits, latencies, runs)
 
 
 def _latencies(instance, commits, deadline: float) -> tuple[list[float], list[tuple[float, float]]]:
