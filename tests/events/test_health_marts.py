@@ -21,11 +21,11 @@ from neuroerp.project import project_models
 from neuroerp.sqlmodels import build, run_test
 
 MODELS = {m.relation: m for m in project_models()}
-NOW = dt.datetime.now(dt.UTC)
 
 
 def ago(minutes: float) -> dt.datetime:
-    return NOW - dt.timedelta(minutes=minutes)
+    """Relative to the clock when the row is written (a module-level instant goes stale in a long suite)."""
+    return dt.datetime.now(dt.UTC) - dt.timedelta(minutes=minutes)
 
 
 def add(conn, table: str, **row) -> None:
@@ -130,6 +130,6 @@ def test_reused_idempotency_keys(conn):
     first = event(conn, 5, published=True, key="k-twice")
     event(conn, 4, published=True, key="k-twice")
     event(conn, 3, published=True, key="k-once")
-    add(conn, "idempotency_keys", key="k-twice", event_id=first, processed_at=NOW)
+    add(conn, "idempotency_keys", key="k-twice", event_id=first, processed_at=ago(0))
     (reused,) = rows(conn, "events.reused_idempotency_keys")
     assert (reused["idempotency_key"], reused["events"], reused["processed_event_id"]) == ("k-twice", 2, first)
