@@ -393,6 +393,47 @@ def demo(scale: float, seed_value: int, as_of) -> None:
     sys.exit(0 if ok else 1)
 
 
+# -------------------------------------------------------------------------------- simulate
+
+
+@main.command(help="A live ERP: keep writing orders, certificate changes, payments and their outbox events.")
+@click.option(
+    "--rate",
+    type=click.FloatRange(min=0.01, max=1000),
+    default=1.0,
+    show_default=True,
+    help="Business changes per second.",
+)
+@click.option("--source-url", default=None, help="ERP source to write into (default: NEUROERP_SOURCE_URL or the demo).")
+@click.option("--max-events", type=click.IntRange(min=1), default=None, help="Stop after this many changes.")
+@click.option("--seed", "seed_value", type=int, default=None, help="Same seed, same sequence of changes.")
+def simulate(rate: float, source_url: str | None, max_events: int | None, seed_value: int | None) -> None:
+    from neuroerp.events.simulate import Simulator, SimulatorError
+    from neuroerp.source.connection import SourceUnavailable, with_source_retries
+
+    settings = apply_defaults()
+    url = source_url or settings.source_url
+    try:
+        simulator = with_source_retries(url, lambda: Simulator(url, seed=seed_value))
+    except (SimulatorError, SourceUnavailable) as exc:
+        console.print(f"[red]cannot simulate:[/red] {exc}")
+        sys.exit(2)
+    console.print(f"writing {rate:g} changes/s with outbox events into {_redact(url)}; Ctrl-C stops")
+    started = time.monotonic()
+
+    def report(event_type: str) -> None:
+        total = sum(simulator.written.values())
+        if total % max(1, int(rate * 10)) == 0:
+            console.print(f"{total:,} changes in {time.monotonic() - started:.0f} s: {dict(simulator.written)}")
+
+    try:
+        written = simulator.run(rate, max_events=max_events, on_event=report)
+    except KeyboardInterrupt:
+        written = simulator.written
+        console.print("stopped")
+    console.print(f"[green]wrote[/green] {sum(written.values()):,} changes: {dict(written)}")
+
+
 # --------------------------------------------------------------------------------- payments
 
 

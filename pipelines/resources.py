@@ -1,7 +1,10 @@
 """The resources of the code location, bound to the deployment's environment (12-factor)."""
 
+import os
+
 import dagster as dg
 
+from assets.events.resources import NATS_VAR, EventBus
 from assets.finance.resources import FinanceSettings
 from assets.resources import ErpSource, Warehouse
 from assets.search.resources import SearchIndex
@@ -20,6 +23,8 @@ def resources_from_env() -> dict[str, dg.ConfigurableResource]:
             batch_size=dg.EnvVar.int(BATCH_VAR),
             cache_ttl_s=dg.EnvVar.int(TTL_VAR),
         ),  # fmt: skip
+        # optional: alerts stay in the warehouse when no event bus is configured
+        "event_bus": EventBus(nats_url=dg.EnvVar(NATS_VAR)) if os.environ.get(NATS_VAR) else EventBus(),
         "finance": FinanceSettings(
             payment_accounts=dg.EnvVar("NEUROERP_PAYMENT_ACCOUNTS"), base_rate_pct=dg.EnvVar("NEUROERP_BASE_RATE_PCT")
         ),
