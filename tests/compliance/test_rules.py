@@ -188,6 +188,29 @@ def test_psm_001_sachkunde_must_be_verified_and_valid_on_the_day(db):
     assert fired(db, "psm_001_no_sachkunde") == {"l-none", "l-unverified", "l-later", "l-checked_late"}
 
 
+def test_psm_001_edges_of_the_certificate_on_the_day_of_the_sale(db):
+    """Found by mutation testing: the last valid day, checked on the sale's day, another kind of
+    certificate, and a product flagged professional-only that is no PSM."""
+    day = dt.date(2026, 3, 1)  # the sales are at 10:00 UTC
+    add(db, "articles", article_id="psm", **PRO_PSM)
+    add(db, "articles", article_id="fert", **{**PRO_PSM, "category": "fertiliser", "psm_reg_no": None})
+    cases = {
+        "last_day": {"valid_until": day},
+        "expired": {"valid_until": day - dt.timedelta(days=1)},
+        "checked_that_morning": {"verified_at": dt.datetime(2026, 3, 1, 8, tzinfo=dt.UTC)},
+        "checked_next_morning": {"verified_at": dt.datetime(2026, 3, 2, 8, tzinfo=dt.UTC)},
+        "other_kind": {"kind": "precursor_customer_statement"},
+    }
+    for i, (customer, certificate) in enumerate(cases.items()):
+        add(db, "customers", customer_id=customer)
+        add(db, "customer_certificates", certificate_id=f"e{i}", customer_id=customer,
+            **{"kind": "psm_sachkunde", **certificate})  # fmt: skip
+        sale(db, f"l-{customer}", customer, "psm", day)
+    add(db, "customers", customer_id="none")
+    sale(db, "l-fert", "none", "fert", day)
+    assert fired(db, "psm_001_no_sachkunde") == {"l-expired", "l-checked_next_morning", "l-other_kind"}
+
+
 def test_psm_001_judges_the_buyers_sachkunde_in_the_webshop_too(db):
     """The retired PSM-006 judged webshop sales by being a professional: a private buyer with a
     verified Sachkunde was flagged, and a private one without it was counted twice. PSM-001 alone
