@@ -449,6 +449,7 @@ def test_exp_003_usual_quantity_by_own_year_and_peers(db):
         (T0, T0 + dt.timedelta(hours=24), False),
         (T0, T0 + dt.timedelta(hours=24, seconds=1), True),
         (EVALUATED - dt.timedelta(hours=23), None, False),  # still within the 24 hours
+        (EVALUATED - dt.timedelta(hours=24), None, False),  # the 24 hours end just now
         (EVALUATED - dt.timedelta(hours=25), None, True),
     ],
 )
@@ -545,6 +546,21 @@ def test_enni_001_report_within_one_month_and_on_time(db):
     assert subjects(db, "enni_001_unreported_delivery")["late"] == ("tenant", "t")
 
 
+def test_enni_001_the_threshold_is_the_tenants_own_total_in_the_delivery_year(db):
+    """Found by mutation testing: another tenant's tonnes, or the tenant's tonnes of another year,
+    must not make a small delivery reportable; a report reference without its date is a report."""
+    for i in range(3):  # 300 t: the other tenant in 2026, this tenant in 2025; all reported on time
+        add(db, "manure_deliveries", delivery_id=f"other{i}", tenant_id="t2", delivered_on=dt.date(2026, 1, 5),
+            tonnes=100, report_ref=f"WD-o{i}", reported_on=dt.date(2026, 1, 20))  # fmt: skip
+        add(db, "manure_deliveries", delivery_id=f"last_year{i}", delivered_on=dt.date(2025, 1, 5), tonnes=100,
+            report_ref=f"WD-l{i}", reported_on=dt.date(2025, 1, 20))  # fmt: skip
+    add(db, "manure_deliveries", delivery_id="small", delivered_on=dt.date(2026, 1, 5), tonnes=10)
+    assert fired(db, "enni_001_unreported_delivery") == set()
+    _reportable_year(db)
+    add(db, "manure_deliveries", delivery_id="ref_only", delivered_on=dt.date(2026, 1, 5), report_ref="WD-r")
+    assert fired(db, "enni_001_unreported_delivery") == {"small"}
+
+
 def test_enni_001_a_company_within_200_t_a_year_reports_nothing(db):
     for i in range(10):  # 200 t in 2026, none reported: the threshold is "more than 200 t"
         add(db, "manure_deliveries", delivery_id=f"d{i}", delivered_on=dt.date(2026, 1, 5), tonnes=20)
@@ -634,6 +650,7 @@ EASTER_TUESDAY_6 = dt.datetime(2026, 4, 7, 6, tzinfo=dt.UTC)  # Good Friday 3 Ap
         (WEDNESDAY_6, WEDNESDAY_6 - dt.timedelta(days=1, minutes=1), False),
         (WEDNESDAY_6, WEDNESDAY_6 - dt.timedelta(hours=23), True),
         (WEDNESDAY_6, None, True),  # never submitted, and the day has passed
+        (EVALUATED + dt.timedelta(days=1), None, False),  # due at the very instant of the evaluation
         (EASTER_TUESDAY_6, EASTER_TUESDAY_6 - dt.timedelta(days=5), False),  # Maundy Thursday
         (EASTER_TUESDAY_6, EASTER_TUESDAY_6 - dt.timedelta(days=4), True),  # Good Friday is no working day
     ],
@@ -896,6 +913,24 @@ def test_gobd_002_reports_a_run_of_missing_numbers_as_one_range_even_far_off(war
         warehouse.execute("INSERT INTO compliance.settings SELECT * FROM settings_backup")
 
 
+def test_gobd_002_a_gap_closed_exactly_the_grace_period_ago_is_not_judged_yet(warehouse):
+    """The row after a gap must be older than the grace period (15 minutes) for the gap to count."""
+    edge = EVALUATED - dt.timedelta(minutes=15)
+    rows = [(1, "t", T0, "a"), (2, "t", T0, "b"), (4, "t", edge, "d")]
+    try:
+        record_fingerprints(warehouse, _fingerprints(rows), T0)
+        warehouse.execute("UPDATE compliance.settings SET gobd_audit_gapless = true")
+        assert fired(warehouse, "gobd_002_audit_sequence_gap") == set()  # 3 may still commit
+        warehouse.execute(
+            "UPDATE compliance.audit_fingerprints SET occurred_at = occurred_at - INTERVAL 1 MICROSECOND WHERE seq = 4"
+        )
+        assert fired(warehouse, "gobd_002_audit_sequence_gap") == {"3"}
+    finally:
+        warehouse.execute("DELETE FROM compliance.audit_fingerprints")
+        warehouse.execute("DELETE FROM compliance.settings")
+        warehouse.execute("INSERT INTO compliance.settings SELECT * FROM settings_backup")
+
+
 # ------------------------------------------------------------------------------------- finance
 
 
@@ -931,13 +966,16 @@ def test_fin_002_supplier_iban_by_the_iban_library(db):
 def test_fin_003_agrifood_terms_over_60_days(db):
     add(db, "articles", article_id="wheat", category="grain")
     add(db, "articles", article_id="urea", category="fertilizer")
-    for sid, article in (("farm", "wheat"), ("dealer", "urea")):
+    for sid, article in (("farm", "wheat"), ("dealer", "urea"), ("mixed", "wheat")):
         add(db, "suppliers", supplier_id=sid)
         add(db, "purchase_orders", po_id=sid, supplier_id=sid)
         add(db, "purchase_order_lines", po_line_id=sid, po_id=sid, article_id=article)
+    add(db, "purchase_order_lines", po_line_id="mixed-2", po_id="mixed", article_id="urea")  # half agri-food: no
     for inv, partner, days, status in (("61", "farm", 61, "open"), ("60", "farm", 60, "open"),
-                                       ("cancelled", "farm", 90, "cancelled"), ("fertiliser", "dealer", 90, "open")):  # fmt: skip
+                                       ("cancelled", "farm", 90, "cancelled"), ("fertiliser", "dealer", 90, "open"),
+                                       ("half", "mixed", 90, "open")):  # fmt: skip
         add(db, "invoices", invoice_id=inv, kind="AP", partner_id=partner, net_days=days, status=status)
+    add(db, "invoices", invoice_id="to_a_customer", kind="AR", partner_id="farm", net_days=90)  # we sell: not judged
     assert subjects(db, "fin_003_agrifood_payment_terms") == {"61": ("supplier", "farm")}
 
 
