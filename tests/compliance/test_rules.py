@@ -305,6 +305,7 @@ def test_psm_003_bvl_numbers(db):
         (dt.date(2026, 3, 14), 5, False),  # ends in 91 days
         (dt.date(2025, 12, 14), 5, False),  # sell-out ended yesterday: PSM-008's business
         (dt.date(2026, 1, 10), 0, False),  # nothing in stock
+        (dt.date(2025, 12, 15), 1, True),  # a single unit left still counts
         (dt.date(2026, 6, 30), 5, False),  # the authorisation ends soon, its sell-out is far
     ],
 )
@@ -350,12 +351,23 @@ def test_psm_007_erp_date_differs_from_the_register(db):
         (dt.date(2025, 12, 14), 0, True, True),  # no stock but still listed for sale
         (dt.date(2025, 12, 14), 0, False, False),  # returned and blocked
         (dt.date(2025, 12, 15), 5, True, False),  # today is the sell-out's last day
+        (dt.date(2025, 12, 14), 1, False, True),  # a single unit left
     ],
 )
 def test_psm_008_stock_or_listing_after_the_sell_out_period(db, until, on_hand, active, fires):
     add(db, "articles", article_id="a", **psm(UNKNOWN, until), is_active=active)
     add(db, "stock_levels", article_id="a", on_hand=on_hand)
     assert fired(db, "psm_008_stock_after_sellout") == ({"a"} if fires else set())
+
+
+def test_psm_004_and_008_leave_deleted_articles_alone(db):
+    """Found by mutation testing: an article deleted in the ERP is neither stocked nor listed."""
+    add(db, "articles", article_id="soon", **psm(UNKNOWN, dt.date(2025, 12, 15)), deleted_at=T0)
+    add(db, "articles", article_id="over", **psm(UNKNOWN, dt.date(2025, 12, 14)), deleted_at=T0)
+    for article in ("soon", "over"):
+        add(db, "stock_levels", article_id=article, on_hand=5)
+    assert fired(db, "psm_004_expiring_stock") == set()
+    assert fired(db, "psm_008_stock_after_sellout") == set()
 
 
 def test_psm_009_goods_received_after_the_authorisation_ended(db):
@@ -419,6 +431,23 @@ def test_exp_002_statement_for_annex_i_only_from_the_last_12_months(db):
     add(db, "customers", customer_id="annex_ii_buyer")
     sale(db, "annex_ii", "annex_ii_buyer", "cn", order_day)
     assert fired(db, "exp_002_no_customer_statement") == {"stale", "id_checked", "none"}
+
+
+def test_exp_002_the_statement_must_be_issued_and_checked_by_the_day_of_the_sale(db):
+    """Found by mutation testing: the statement's edges on the day of the sale (at 10:00 UTC)."""
+    add(db, "articles", article_id="kas", category="fertilizer", n_from_an_pct=27, precursor_annex="I",
+        precursor_substance="Ammonium nitrate")  # fmt: skip
+    order_day = dt.date(2026, 6, 1)
+    morning, next_morning = (dt.datetime(2026, 6, d, 8, tzinfo=dt.UTC) for d in (1, 2))
+    for c, issued, verified in (("same_day", order_day, morning), ("issued_after", order_day + dt.timedelta(days=1), morning),
+                                ("checked_after", order_day, next_morning), ("unchecked", order_day, None)):  # fmt: skip
+        add(db, "customers", customer_id=c)
+        add(db, "customer_certificates", certificate_id=c, customer_id=c, kind="precursor_customer_statement",
+            issued_on=issued, verified_at=verified)  # fmt: skip
+        sale(db, c, c, "kas", order_day)
+    add(db, "customers", customer_id="none")
+    sale(db, "cancelled", "none", "kas", order_day, status="cancelled")  # no sale went ahead: nothing to judge
+    assert fired(db, "exp_002_no_customer_statement") == {"issued_after", "checked_after", "unchecked"}
 
 
 def test_exp_003_usual_quantity_by_own_year_and_peers(db):
