@@ -14,14 +14,14 @@ The model's YAML header is kept as it is; only the body is re-rendered (by sqlgl
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
 
-HEADER = re.compile(r"\A\s*/\*\s*---\s*\n.*?\n---\s*\*/\s*\n", re.S)
+from neuroerp.sqlmodels.models import HEADER
+
 FLIPS: dict[type[exp.Expression], type[exp.Expression]] = {
     exp.GTE: exp.GT,
     exp.GT: exp.GTE,
@@ -43,8 +43,11 @@ class Mutant:
 
 def split_model(text: str) -> tuple[str, str]:
     """The header block (with its trailing newline) and the SQL body."""
-    match = HEADER.match(text)
-    return (match.group(0), text[match.end() :]) if match else ("", text)
+    match = HEADER.match(text)  # the model loader's own pattern of the header block
+    if not match:
+        return "", text
+    end = match.end() + text[match.end() :].startswith("\n")
+    return text[:end], text[end:]
 
 
 def render(tree: exp.Expression) -> str:
