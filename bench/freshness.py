@@ -9,8 +9,9 @@ real Dagster daemon and `neuroerp simulate` writing into a real PostgreSQL.
 2. Starts `dagster-daemon` on the code location (sensors and schedules as they are by default),
    waits for the outbox sensor's first tick, then writes changes for `--minutes` at `--rate`
    per second, each with its outbox event (the simulator), remembering when each committed.
-3. For each event: the end of the first successful `outbox_refresh` run created after its commit
-   (the tick read it; its selection holds `compliance/cases` and the scores). Prints p50, p95 and
+3. For each event: the end of the first successful `outbox_refresh` run whose tick read the source
+   after the commit (tag `neuroerp/outbox_read_at`; its selection holds `compliance/cases` and the
+   scores). Prints p50, p95 and
    max of commit → refreshed, and the runs' durations, against the target p95 ≤ 60 s.
 """
 
@@ -39,20 +40,6 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-def _wait_for_first_tick(instance, timeout_s: float = 180) -> None:
-    from dagster._core.scheduler.instigation import TickStatus
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        state = [s for s in instance.all_instigator_state() if s.name == "outbox_events"]
-        if state:
-            ticks = instance.get_ticks(state[0].instigator_origin_id, state[0].selector_id, limit=1)
-            if ticks and ticks[0].status in (TickStatus.SKIPPED, TickStatus.SUCCESS):
-                return
-        time.sleep(1)
-    raise RuntimeError("the outbox sensor never ticked: is the daemon running?")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=0.01)
@@ -74,16 +61,11 @@ def main() -> None:
         full_run_s = time.monotonic() - started
         print(f"baseline: full materialisation {full_run_s:.0f} s", flush=True)
 
-        from pipelines.instance import shared_instance
+        from pipelines.instance import running_daemon, shared_instance, wait_for_first_tick
 
         instance = shared_instance()
-        daemon_log = open(Path(home) / "daemon.log", "w")  # noqa: SIM115 - closed below
-        daemon = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
-            env=env, cwd=ROOT, stdout=daemon_log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            _wait_for_first_tick(instance)
+        with running_daemon(env, ROOT / "workspace.yaml", Path(home) / "daemon.log"):
+            wait_for_first_tick(instance, "outbox_events")
             simulator = Simulator(server.url, seed=7)
             commits: list[tuple[float, str]] = []
             stop_at = time.time() + args.minutes * 60
@@ -100,26 +82,28 @@ def main() -> None:
             last_commit = commits[-1][0]
             latencies, runs = _latencies(instance, commits, deadline=last_commit + 300)
             _report(args, full_run_s, commits, latencies, runs)
-        finally:
-            daemon.terminate()
-            daemon.wait(30)
-            daemon_log.close()
 
 
 def _latencies(instance, commits, deadline: float) -> tuple[list[float], list[tuple[float, float]]]:
-    """Commit → end of the first successful refresh created after it; waits until each is covered."""
+    """Commit → end of the first successful refresh whose tick read the source after the commit
+    (tag `neuroerp/outbox_read_at`) and left nothing pending; waits until each event is covered."""
     import dagster as dg
+
+    from sensors.outbox import READ_AT_TAG
 
     while True:
         records = instance.get_run_records(filters=dg.RunsFilter(job_name="outbox_refresh"))
         runs = sorted(
-            (r.create_timestamp.timestamp(), r.end_time)
+            (float(r.dagster_run.tags[READ_AT_TAG]), r.create_timestamp.timestamp(), r.end_time)
             for r in records
-            if r.dagster_run.status == dg.DagsterRunStatus.SUCCESS and r.end_time
+            if r.dagster_run.status == dg.DagsterRunStatus.SUCCESS
+            and r.end_time
+            and READ_AT_TAG in r.dagster_run.tags
+            and r.dagster_run.tags.get("neuroerp/outbox_pending") == "none"
         )
         latencies = []
         for at, _ in commits:
-            covering = next((end for created, end in runs if created > at), None)
+            covering = next((end for read_at, _, end in runs if read_at > at), None)
             if covering is None:
                 break
             latencies.append(covering - at)
@@ -127,7 +111,7 @@ def _latencies(instance, commits, deadline: float) -> tuple[list[float], list[tu
             failed = [r for r in records if r.dagster_run.status == dg.DagsterRunStatus.FAILURE]
             if failed:
                 print(f"{len(failed)} refresh runs failed, e.g. {failed[0].dagster_run.run_id}", flush=True)
-            return latencies, runs
+            return latencies, [(created, end) for _, created, end in runs]
         time.sleep(2)
 
 

@@ -17,6 +17,7 @@ from neuroerp.project import EXTERNAL, SQL_ROOT, asset_relations, project_models
 from neuroerp.sqlmodels import Built, Model, TestOutcome, build, load_models, producers, run_test
 
 EVERY_RULE_EVALUATED = "every_rule_evaluated"
+RULE_AREA_TAG = "compliance/area"  # on every rule's asset
 
 
 def relation_key(relation: str, asset_of: Mapping[str, str] | None = None) -> dg.AssetKey:
@@ -41,7 +42,7 @@ def _owners(model: Model) -> list[str] | None:
 def _tags(model: Model) -> dict[str, str]:
     tags = {t: "" for t in model.tags}
     if model.rule:
-        tags |= {"compliance/area": model.rule.area, "compliance/severity": model.rule.severity}
+        tags |= {RULE_AREA_TAG: model.rule.area, "compliance/severity": model.rule.severity}
     return tags
 
 
