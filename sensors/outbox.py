@@ -28,6 +28,9 @@ OUTBOX_TAG = "neuroerp/outbox"
 CURSOR_TAG = "neuroerp/outbox_cursor"  # the cursor the run's batch leads to
 READ_AT_TAG = "neuroerp/outbox_read_at"  # when the tick's snapshot of the source was taken (epoch s)
 RUN_KEY_TAG = "dagster/run_key"
+# Someone waits for a refresh: it is dequeued first, and its steps take the warehouse pool's slot
+# before those of scheduled catch-up runs (Dagster adds the run's priority to each step's claim).
+PRIORITY_TAG, REFRESH_PRIORITY = "dagster/priority", "10"
 MAX_EVENTS_PER_TICK = 50_000
 TIME_BUDGET_S = 20.0  # Dagster's tick timeout is 60 s; a backlog drains over several ticks
 IN_FLIGHT = [
@@ -133,6 +136,7 @@ def evaluate(
         asset_selection=selection,
         tags={
             OUTBOX_TAG: "batch",
+            PRIORITY_TAG: REFRESH_PRIORITY,
             CURSOR_TAG: new_cursor,
             READ_AT_TAG: f"{read_at:.3f}",
             "neuroerp/outbox_events": str(len(batch.events)),

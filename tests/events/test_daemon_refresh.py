@@ -26,14 +26,14 @@ from pipelines.instance import running_daemon, shared_instance, wait_for_first_t
 from sensors.outbox import READ_AT_TAG, RUN_KEY_TAG
 
 ROOT = Path(__file__).resolve().parents[2]
-REACHED_BY_THESE_EVENTS = "not group:search and not group:report and not group:inventory and not group:finance"
+REACHED_BY_THESE_EVENTS = "not group:search and not group:report and not group:inventory"
 DEADLINE_S = 300  # generous: scheduled runs may take the warehouse meanwhile on a shared 2-core CI machine
 
 
 @pytest.fixture
 def deployment(pg_url, tmp_path, monkeypatch) -> dict[str, str]:
-    """A seeded ERP, materialised once (all but search, reports, purchasing and finance, which these
-    events do not reach), the environment of a deployment on it."""
+    """A seeded ERP, materialised once (all but search, reports and purchasing, which these events do
+    not reach), the environment of a deployment on it."""
     home = tmp_path / "home"
     env = {
         **os.environ,
@@ -72,6 +72,15 @@ def wait_for_refresh_after(instance, committed_at: float) -> dg.DagsterRun:
     raise AssertionError(f"no refresh covered the commit at {committed_at} within {DEADLINE_S} s")
 
 
+def assert_scores_written_before_the_rest(instance, run: dg.DagsterRun) -> None:
+    """Officers wait for the cases and scores: the run wrote them before it started a step of the
+    marts, finance or event-bus health (`assets/run_order.py`)."""
+    order = [e.dagster_event.step_key for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.STEP_START)]
+    scores = order.index("compliance__area_scores")
+    later = [k for k in order if k.startswith(("marts__", "events__"))]
+    assert later and all(order.index(k) > scores for k in later), order
+
+
 def outbox_ids(home: str) -> set[str]:
     with warehouse.connect(Path(home) / "warehouse.duckdb", read_only=True) as conn:
         return {str(r[0]) for r in conn.execute("SELECT id FROM raw.outbox_events").fetchall()}
@@ -94,6 +103,7 @@ def test_the_daemon_refreshes_each_commit_once_also_one_that_began_earlier_and_c
 
         first = wait_for_refresh_after(instance, early_at)
         assert first.tags["neuroerp/outbox_events"] == "1"
+        assert_scores_written_before_the_rest(instance, first)
         seen = outbox_ids(home)
         assert early_id in seen and late_id not in seen
 

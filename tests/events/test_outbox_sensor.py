@@ -59,6 +59,7 @@ def test_one_run_per_batch_maps_events_to_assets_and_a_retried_tick_does_not_run
     assert not selected & {"raw/invoices", "finance/skonto_schedule", "inventory/reorder_plan", "raw/articles"}
     assert request.tags["neuroerp/outbox_events"] == "3" and request.tags["neuroerp/outbox_malformed"] == "1"
     assert request.tags[sensor.CURSOR_TAG] == result.cursor
+    assert int(request.tags["dagster/priority"]) > 0  # ahead of scheduled runs in the queue and the pool
     # the tick fails before its cursor is stored: evaluated again from the same cursor ...
     again = tick(instance, pg_url, first.cursor)
     assert again.run_requests[0].run_key == request.run_key  # ... the daemon would drop the duplicate
