@@ -9,9 +9,10 @@ real Dagster daemon and `neuroerp simulate` writing into a real PostgreSQL.
 2. Starts `dagster-daemon` on the code location (sensors and schedules as they are by default),
    waits for the outbox sensor's first tick, then writes changes for `--minutes` at `--rate`
    per second, each with its outbox event (the simulator), remembering when each committed.
-3. For each event: the end of the first successful `outbox_refresh` run created after its commit
-   (the tick read it; its selection holds `compliance/cases` and the scores). Prints p50, p95 and
-   max of commit → refreshed, and the runs' durations, against the target p95 ≤ 60 s.
+3. For each event, the first successful `outbox_refresh` run whose tick read the source after the
+   commit (tag `neuroerp/outbox_read_at`): the time until it wrote the cases, scores and alerts
+   (the target: p95 ≤ 60 s; a run builds those first, see `assets/run_order.py`) and until it
+   ended. Prints p50, p95 and max of both, and the runs' durations.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from neuroerp.devtools.postgres import throwaway_postgres
@@ -37,20 +39,6 @@ TARGET_P95_S = 60.0
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def _wait_for_first_tick(instance, timeout_s: float = 180) -> None:
-    from dagster._core.scheduler.instigation import TickStatus
-
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        state = [s for s in instance.all_instigator_state() if s.name == "outbox_events"]
-        if state:
-            ticks = instance.get_ticks(state[0].instigator_origin_id, state[0].selector_id, limit=1)
-            if ticks and ticks[0].status in (TickStatus.SKIPPED, TickStatus.SUCCESS):
-                return
-        time.sleep(1)
-    raise RuntimeError("the outbox sensor never ticked: is the daemon running?")
 
 
 def main() -> None:
@@ -74,16 +62,11 @@ def main() -> None:
         full_run_s = time.monotonic() - started
         print(f"baseline: full materialisation {full_run_s:.0f} s", flush=True)
 
-        from pipelines.instance import shared_instance
+        from pipelines.instance import running_daemon, shared_instance, wait_for_first_tick
 
         instance = shared_instance()
-        daemon_log = open(Path(home) / "daemon.log", "w")  # noqa: SIM115 - closed below
-        daemon = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(ROOT / "workspace.yaml")],
-            env=env, cwd=ROOT, stdout=daemon_log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        try:
-            _wait_for_first_tick(instance)
+        with running_daemon(env, ROOT / "workspace.yaml", Path(home) / "daemon.log"):
+            wait_for_first_tick(instance, "outbox_events")
             simulator = Simulator(server.url, seed=7)
             commits: list[tuple[float, str]] = []
             stop_at = time.time() + args.minutes * 60
@@ -100,53 +83,87 @@ def main() -> None:
             last_commit = commits[-1][0]
             latencies, runs = _latencies(instance, commits, deadline=last_commit + 300)
             _report(args, full_run_s, commits, latencies, runs)
-        finally:
-            daemon.terminate()
-            daemon.wait(30)
-            daemon_log.close()
 
 
-def _latencies(instance, commits, deadline: float) -> tuple[list[float], list[tuple[float, float]]]:
-    """Commit → end of the first successful refresh created after it; waits until each is covered."""
+@dataclass(frozen=True)
+class Refresh:
+    read_at: float  # the tick's snapshot of the source
+    created: float
+    scored: float  # the last of the cases, scores and alerts written
+    ended: float
+
+
+def _refreshes(instance) -> tuple[list[Refresh], int]:
+    """Successful outbox refreshes that left nothing pending, in read order; and the failed count."""
     import dagster as dg
 
+    from neuroerp.events.routes import CASES_AND_SCORES
+    from sensors.outbox import READ_AT_TAG
+
+    targets = {dg.AssetKey.from_user_string(k) for k in CASES_AND_SCORES}
+    records = instance.get_run_records(filters=dg.RunsFilter(job_name="outbox_refresh"))
+    done = []
+    for record in records:
+        run = record.dagster_run
+        if run.status != dg.DagsterRunStatus.SUCCESS or READ_AT_TAG not in run.tags:
+            continue
+        if run.tags.get("neuroerp/outbox_pending") != "none" or not record.end_time:
+            continue
+        written = [
+            e.timestamp
+            for e in instance.all_logs(run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION)
+            if e.dagster_event.asset_key in targets
+        ]
+        scored = max(written) if written else record.end_time
+        done.append(Refresh(float(run.tags[READ_AT_TAG]), record.create_timestamp.timestamp(), scored, record.end_time))
+    failed = sum(1 for r in records if r.dagster_run.status == dg.DagsterRunStatus.FAILURE)
+    return sorted(done, key=lambda r: r.read_at), failed
+
+
+def _latencies(instance, commits, deadline: float) -> tuple[list[tuple[float, float]], list[Refresh]]:
+    """For each commit, (→ cases and scores written, → run ended) by the first successful refresh
+    whose tick read the source after the commit (tag `neuroerp/outbox_read_at`) and left nothing
+    pending; waits until each event is covered or the deadline passes."""
     while True:
-        records = instance.get_run_records(filters=dg.RunsFilter(job_name="outbox_refresh"))
-        runs = sorted(
-            (r.create_timestamp.timestamp(), r.end_time)
-            for r in records
-            if r.dagster_run.status == dg.DagsterRunStatus.SUCCESS and r.end_time
-        )
+        runs, failed = _refreshes(instance)
         latencies = []
         for at, _ in commits:
-            covering = next((end for created, end in runs if created > at), None)
+            covering = next((r for r in runs if r.read_at > at), None)
             if covering is None:
                 break
-            latencies.append(covering - at)
+            latencies.append((covering.scored - at, covering.ended - at))
         if len(latencies) == len(commits) or time.time() > deadline:
-            failed = [r for r in records if r.dagster_run.status == dg.DagsterRunStatus.FAILURE]
             if failed:
-                print(f"{len(failed)} refresh runs failed, e.g. {failed[0].dagster_run.run_id}", flush=True)
+                print(f"{failed} refresh runs failed", flush=True)
             return latencies, runs
         time.sleep(2)
 
 
-def _report(args, full_run_s: float, commits, latencies: list[float], runs) -> None:
-    durations = [end - created for created, end in runs]
+def _report(args, full_run_s: float, commits, latencies: list[tuple[float, float]], runs: list[Refresh]) -> None:
     print()
     print(f"freshness: {len(commits)} events over {args.minutes:g} min at {args.rate:g}/s, scale {args.scale}")
-    print("| path | p50 s | p95 s | max s | events refreshed |")
+    print("| commit → | p50 s | p95 s | max s | events refreshed |")
     print("|---|---:|---:|---:|---:|")
-    if latencies:
-        print(
-            f"| outbox sensor → outbox_refresh | {statistics.median(latencies):.1f} | {_percentile(latencies, 0.95):.1f} "
-            f"| {max(latencies):.1f} | {len(latencies)} of {len(commits)} |"
-        )
+    for label, values in (
+        ("cases and scores written (outbox sensor → outbox_refresh)", [s for s, _ in latencies]),
+        ("the refresh run ended", [e for _, e in latencies]),
+    ):
+        if values:
+            print(
+                f"| {label} | {statistics.median(values):.1f} | {_percentile(values, 0.95):.1f} | {max(values):.1f} "
+                f"| {len(values)} of {len(commits)} |"
+            )
     print(f"| hourly run only (baseline, worst case) | | | {3600 + full_run_s:.0f} | |")
-    if durations:
-        print(f"refresh runs: {len(runs)}, median {statistics.median(durations):.1f} s, max {max(durations):.1f} s")
-    ok = bool(latencies) and len(latencies) == len(commits) and _percentile(latencies, 0.95) <= TARGET_P95_S
-    print(f"target p95 ≤ {TARGET_P95_S:.0f} s: {'met' if ok else 'NOT met'}")
+    if runs:
+        durations = [r.ended - r.created for r in runs]
+        to_scores = [r.scored - r.created for r in runs]
+        print(
+            f"refresh runs: {len(runs)}, created → ended median {statistics.median(durations):.1f} s "
+            f"(max {max(durations):.1f} s), created → scores written median {statistics.median(to_scores):.1f} s"
+        )
+    scored = [s for s, _ in latencies]
+    ok = bool(scored) and len(scored) == len(commits) and _percentile(scored, 0.95) <= TARGET_P95_S
+    print(f"target p95 ≤ {TARGET_P95_S:.0f} s (commit → cases and scores written): {'met' if ok else 'NOT met'}")
 
 
 if __name__ == "__main__":

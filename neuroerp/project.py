@@ -7,13 +7,14 @@ SQL loader knows what a model may read and the build order follows from the decl
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
 from neuroerp.compliance.cases import RECORD_CASES
 from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS
 from neuroerp.compliance.history import RECORD_SCORES, RECORD_VIOLATIONS
-from neuroerp.contract import TABLES
+from neuroerp.contract import TABLES, parents
 from neuroerp.finance.ibans import CHECK_IBANS
 from neuroerp.finance.schedule import PLAN_SKONTO
 from neuroerp.ingest.store import WRITES as INGEST_WRITES
@@ -42,3 +43,19 @@ def asset_relations() -> dict[str, str]:
     """Relations written as a side of another step, to the relation that step's asset is named
     after: a Python step's further tables, a union's compliance.rule_runs."""
     return {w: step.relation for step in PYTHON_STEPS for w in step.side} | producers(list(project_models()))
+
+
+def built_from(targets: Iterable[str]) -> frozenset[str]:
+    """The relations the targets are built from, directly or not, the targets included: what a run
+    must have finished before the targets are current."""
+    side = asset_relations()
+    reads: dict[str, list[str]] = {node.relation: node.upstream for node in (*project_models(), *PYTHON_STEPS)}
+    reads |= {f"raw.{t.name}": [PROFILE, *(f"raw.{p.name}" for p in parents(t))] for t in TABLES}
+    found: set[str] = set()
+    todo = [side.get(t, t) for t in targets]
+    while todo:
+        relation = todo.pop()
+        if relation not in found:
+            found.add(relation)
+            todo += [side.get(r, r) for r in reads.get(relation, [])]
+    return frozenset(found)

@@ -3,7 +3,8 @@
 `dagster.yaml` is written under DAGSTER_HOME when absent: the pool `duckdb_warehouse` (every asset
 that writes the warehouse) admits one step at a time across runs, so concurrent runs take turns
 instead of waiting on DuckDB's file lock. A CLI run killed mid-step would keep its slot forever,
-so the next CLI run fails such runs first and frees what they held.
+so the next CLI run fails such runs first and frees what they held. The daemon (sensors, schedules,
+queued runs) is started by `dg dev`, or by `running_daemon` in tests and benchmarks.
 """
 
 from __future__ import annotations
@@ -12,6 +13,10 @@ import contextlib
 import fcntl
 import os
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -28,9 +33,18 @@ concurrency:
 run_monitoring:
   enabled: true
   free_slots_after_run_end_seconds: 30
+# The daemon starts queued runs (the outbox sensor's refreshes) within a second, not five.
+run_coordinator:
+  module: dagster.core.run_coordinator
+  class: QueuedRunCoordinator
+  config:
+    dequeue_interval_seconds: 1
 """
-# what earlier versions wrote: replaced, since nobody edited it
-EARLIER_YAMLS = ("# Written by neuroerp on first use; edit freely.\ntelemetry:\n  enabled: false\n",)
+# what earlier versions wrote: replaced, since nobody edited them
+EARLIER_YAMLS = (
+    "# Written by neuroerp on first use; edit freely.\ntelemetry:\n  enabled: false\n",
+    DAGSTER_YAML.split("# The daemon starts queued runs")[0],
+)
 HOST_TAG, PROCESS_TAG = "neuroerp/host", "neuroerp/process"
 ACTIVE = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.NOT_STARTED]
 
@@ -98,3 +112,39 @@ def fail_orphaned_runs(instance: dg.DagsterInstance) -> list[str]:
                 instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
             orphaned.append(run.run_id)
     return orphaned
+
+
+@contextlib.contextmanager
+def running_daemon(env: dict[str, str], workspace: Path, log_path: Path) -> Iterator[subprocess.Popen]:
+    """`dagster-daemon run` on the workspace (its sensors and schedules as they are by default),
+    stopped when the block ends; its output goes to `log_path`."""
+    daemon_bin = Path(sys.executable).parent / "dagster-daemon"
+    with open(log_path, "w") as log:
+        daemon = subprocess.Popen(
+            [str(daemon_bin), "run", "-w", str(workspace)],
+            env=env, cwd=workspace.parent, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        try:
+            yield daemon
+        finally:
+            daemon.terminate()
+            try:
+                daemon.wait(30)
+            except subprocess.TimeoutExpired:
+                daemon.kill()
+                daemon.wait()
+
+
+def wait_for_first_tick(instance: dg.DagsterInstance, sensor_name: str, timeout_s: float = 180) -> None:
+    """Until the daemon has evaluated the sensor once (a skipped or successful tick)."""
+    from dagster._core.scheduler.instigation import TickStatus
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        states = [s for s in instance.all_instigator_state() if s.name == sensor_name]
+        if states:
+            ticks = instance.get_ticks(states[0].instigator_origin_id, states[0].selector_id, limit=1)
+            if ticks and ticks[0].status in (TickStatus.SKIPPED, TickStatus.SUCCESS):
+                return
+        time.sleep(1)
+    raise RuntimeError(f"the sensor {sensor_name} never ticked within {timeout_s:.0f} s: is the daemon running?")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from neuroerp.events.routes import CASES_AND_SCORES
 from neuroerp.project import project_models
 from pipelines.definitions import defs
 
@@ -81,6 +82,23 @@ def test_every_asset_is_in_a_scheduled_job():
             covered |= job.selection.resolve(graph)
     missing = graph.get_all_asset_keys() - covered
     assert not missing, sorted(k.to_user_string() for k in missing)
+
+
+def test_a_run_builds_what_the_compliance_results_need_first_and_everything_else_later():
+    """The run order (`assets/run_order.py`, from the project's declarations) agrees with Dagster's
+    own graph: exactly the assets the cases, scores and alerts are built from run at the default
+    priority; every other asset waits for them."""
+    graph = defs.resolve_asset_graph()
+    targets = [dg.AssetKey.from_user_string(k) for k in CASES_AND_SCORES]
+    needed = dg.AssetSelection.assets(*targets).upstream().resolve(graph)
+    later = {
+        key
+        for key in graph.get_all_asset_keys()
+        if int(defs.resolve_assets_def(key).op.tags.get("dagster/priority", 0)) < 0
+    }
+    assert later == graph.get_all_asset_keys() - needed
+    assert {dg.AssetKey(["marts", "customer_360"]), dg.AssetKey(["finance", "skonto_schedule"])} <= later
+    assert dg.AssetKey(["finance", "supplier_ibans"]) in needed  # FIN-002 reads it: not later
 
 
 def test_every_sql_model_is_an_asset_with_described_columns_where_officers_and_analysts_read():

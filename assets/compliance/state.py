@@ -8,6 +8,7 @@ import dagster as dg
 
 from assets.freshness import HOURLY
 from assets.resources import ErpSource, Warehouse
+from assets.run_order import run_order_tags
 from assets.sqlmodels.factory import relation_key
 from neuroerp.compliance.cases import RECORD_CASES, ledger_folder, record_cases
 from neuroerp.compliance.fingerprints import RECORD_FINGERPRINTS, record_fingerprints, source_fingerprints
@@ -28,6 +29,7 @@ def step_asset(step: PythonStep, kinds: set[str]) -> dict:
         "owners": OWNERS,
         "freshness_policy": HOURLY,
         "pool": "duckdb_warehouse",
+        "op_tags": run_order_tags(step.relation),
     }
 
 

@@ -9,6 +9,7 @@ from pydantic import Field
 from assets.finance.resources import FinanceSettings
 from assets.freshness import DAILY
 from assets.resources import Warehouse
+from assets.run_order import run_order_tags
 from assets.sqlmodels.factory import relation_key
 from neuroerp.finance.ledger import PaymentLedger
 from neuroerp.finance.model import BASE_RATE_SOURCE, PlanSettings
@@ -82,6 +83,7 @@ def _summary(plans: list[TenantPlan]) -> str:
     owners=["team:finance"],
     freshness_policy=DAILY,
     pool="duckdb_warehouse",
+    op_tags=run_order_tags("finance.skonto_schedule"),
     check_specs=[
         dg.AssetCheckSpec(name, asset=SCHEDULE_KEY, description=text, blocking=severity == dg.AssetCheckSeverity.ERROR)
         for name, (text, _, severity) in CHECKS.items()

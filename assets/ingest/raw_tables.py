@@ -6,6 +6,7 @@ import dagster as dg
 
 from assets.freshness import EVERY_15_MINUTES
 from assets.resources import ErpSource, Warehouse
+from assets.run_order import run_order_tags
 from assets.source.profile import erp_source_profile
 from neuroerp.contract import Table, load_order, parents
 from neuroerp.ingest import QUARANTINE, IngestOptions, ingest_table, reader_for
@@ -76,6 +77,7 @@ def build_raw_asset(spec: Table) -> dg.AssetsDefinition:
             ),
         ],
         pool=WAREHOUSE_POOL,
+        op_tags=run_order_tags(f"raw.{spec.name}"),
         owners=["team:data-platform"],
         freshness_policy=EVERY_15_MINUTES,
         metadata={"dagster/column_schema": _column_schema(spec), "dagster/table_name": f"raw.{spec.name}"},

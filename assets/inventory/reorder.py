@@ -10,6 +10,7 @@ from pydantic import Field
 
 from assets.freshness import DAILY
 from assets.resources import Warehouse
+from assets.run_order import run_order_tags
 from assets.sqlmodels.factory import relation_key
 from neuroerp.inventory.config import DEFAULT_KG_PER_UNIT, ReorderConfig
 from neuroerp.inventory.export import export_proposals
@@ -41,6 +42,7 @@ def step_asset(step: PythonStep) -> dict:
         "owners": OWNERS,
         "freshness_policy": DAILY,
         "pool": "duckdb_warehouse",
+        "op_tags": run_order_tags(step.relation),
     }
 
 
@@ -189,6 +191,7 @@ def reorder_plan(context: dg.AssetExecutionContext, config: PlanConfig, warehous
     owners=OWNERS,
     freshness_policy=DAILY,
     pool="duckdb_warehouse",
+    op_tags=run_order_tags("inventory.purchasing_export"),
 )
 def purchasing_export(warehouse: Warehouse) -> dg.MaterializeResult:
     """The Bestellvorschlag as an Excel workbook per tenant for the buyers (German):

@@ -10,6 +10,7 @@ from pydantic import Field
 
 from assets.freshness import WEEKLY
 from assets.resources import Warehouse
+from assets.run_order import run_order_tags
 from assets.sqlmodels.factory import relation_key
 from neuroerp.report import write_reports
 from neuroerp.report.data import READS
@@ -29,6 +30,7 @@ class ReportConfig(dg.Config):
     owners=OWNERS,
     freshness_policy=WEEKLY,
     pool="duckdb_warehouse",
+    op_tags=run_order_tags("report.compliance_report"),
 )
 def compliance_report(
     context: dg.AssetExecutionContext, config: ReportConfig, warehouse: Warehouse

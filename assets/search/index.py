@@ -4,6 +4,7 @@ import dagster as dg
 
 from assets.freshness import EVERY_15_MINUTES
 from assets.resources import Warehouse
+from assets.run_order import run_order_tags
 from assets.search.resources import SearchIndex
 from neuroerp.search import index
 from neuroerp.search.cache import QueryCache
@@ -66,6 +67,7 @@ def _spec(table: str, description: str, deps: list[str]) -> dg.AssetSpec:
     # it only reads the warehouse (read-only, briefly): its own pool keeps syncs of the index one at a
     # time without holding the warehouse's writers back while the model embeds
     pool="lancedb_vectors",
+    op_tags=run_order_tags("search.index"),
     can_subset=False,
 )
 def search_index(context: dg.AssetExecutionContext, warehouse: Warehouse, search: SearchIndex):

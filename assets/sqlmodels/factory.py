@@ -12,11 +12,13 @@ from pathlib import Path
 import dagster as dg
 
 from assets.resources import Warehouse
+from assets.run_order import run_order_tags
 from neuroerp.ingest.store import PER_TABLE_SIDE_WRITES
 from neuroerp.project import EXTERNAL, SQL_ROOT, asset_relations, project_models
 from neuroerp.sqlmodels import Built, Model, TestOutcome, build, load_models, producers, run_test
 
 EVERY_RULE_EVALUATED = "every_rule_evaluated"
+RULE_AREA_TAG = "compliance/area"  # on every rule's asset
 
 
 def relation_key(relation: str, asset_of: Mapping[str, str] | None = None) -> dg.AssetKey:
@@ -41,7 +43,7 @@ def _owners(model: Model) -> list[str] | None:
 def _tags(model: Model) -> dict[str, str]:
     tags = {t: "" for t in model.tags}
     if model.rule:
-        tags |= {"compliance/area": model.rule.area, "compliance/severity": model.rule.severity}
+        tags |= {RULE_AREA_TAG: model.rule.area, "compliance/severity": model.rule.severity}
     return tags
 
 
@@ -159,6 +161,7 @@ def build_model_asset(
         config_schema=config_schema,
         freshness_policy=freshness_policy,
         pool="duckdb_warehouse",
+        op_tags=run_order_tags(model.relation),
     )
     def sql_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
         variables = {k: v for k, v in (context.op_execution_context.op_config or {}).items() if v not in (None, "")}

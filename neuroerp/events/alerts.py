@@ -1,9 +1,10 @@
 """Alerts: each compliance case of critical or high severity, raised once, kept in
 `compliance.alerts` and published to NATS JetStream when an event bus is configured.
 
-- Raising: an open case of critical or high severity that has no alert yet gets one
-  (`alert_id` = the case id, so each case alerts once; a case whose severity rises to high
-  alerts then). What earlier runs raised is never raised again.
+- Raising: an open case of critical or high severity gets one alert per episode: `alert_id` = the
+  case id when it first opens, `<case id>:<n>` when it reopens the n-th time (something its last
+  decision did not cover was found, or it came back after resolving itself). A case whose severity
+  rises to high alerts then. What earlier runs raised is never raised again.
 - Publishing: every alert with `published_at` null is sent to the subject
   `neuroerp.alerts.<tenant>.<area>` with the header `Nats-Msg-Id` = alert id. The stream keeps
   message ids for `DUPLICATE_WINDOW_S`, so a republish (a run that died between the server's ack
@@ -53,23 +54,27 @@ def raise_alerts(conn: duckdb.DuckDBPyConnection, now: dt.datetime) -> int:
     conn.execute("CREATE SCHEMA IF NOT EXISTS compliance")
     conn.execute(ALERTS_DDL)
     rows = conn.execute(
-        f"""SELECT c.case_id, c.tenant_id, c.area, c.severity, c.rule_id, c.subject_type, c.subject_id,
-                   c.opened_at, c.recommendation, c.legal_basis
-            FROM {CASES} AS c
-            WHERE c.status = 'open' AND c.severity IN {SEVERITIES}
-              AND NOT EXISTS (SELECT 1 FROM {ALERTS} AS a WHERE a.alert_id = c.case_id)
-            ORDER BY c.tenant_id, c.area, c.case_id"""
+        f"""SELECT * FROM (
+                SELECT CASE WHEN c.reopened > 0 THEN c.case_id || ':' || c.reopened ELSE c.case_id END AS alert_id,
+                       c.case_id, c.reopened, c.tenant_id, c.area, c.severity, c.rule_id, c.subject_type,
+                       c.subject_id, c.opened_at, c.recommendation, c.legal_basis
+                FROM {CASES} AS c
+                WHERE c.status = 'open' AND c.severity IN {SEVERITIES}
+            ) AS episode
+            WHERE NOT EXISTS (SELECT 1 FROM {ALERTS} AS a WHERE a.alert_id = episode.alert_id)
+            ORDER BY tenant_id, area, alert_id"""
     ).fetchall()
     records = []
-    for case_id, tenant, area, severity, rule_id, subject_type, subject_id, opened_at, recommendation, basis in rows:
+    for (alert_id, case_id, reopened, tenant, area, severity, rule_id, subject_type, subject_id, opened_at,
+         recommendation, basis) in rows:  # fmt: skip
         payload = {
-            "alert_id": case_id, "tenant_id": tenant, "area": area, "severity": severity, "rule_id": rule_id,
-            "subject_type": subject_type, "subject_id": subject_id,
+            "alert_id": alert_id, "case_id": case_id, "reopened": reopened, "tenant_id": tenant, "area": area,
+            "severity": severity, "rule_id": rule_id, "subject_type": subject_type, "subject_id": subject_id,
             "opened_at": opened_at.isoformat() if opened_at else None, "raised_at": now.isoformat(),
             "recommendation": recommendation, "legal_basis": basis,
         }  # fmt: skip
         records.append(
-            (case_id, tenant, area, severity, rule_id, subject_type, subject_id, now, subject_for(tenant, area),
+            (alert_id, tenant, area, severity, rule_id, subject_type, subject_id, now, subject_for(tenant, area),
              json.dumps(payload, ensure_ascii=False, sort_keys=True))
         )  # fmt: skip
     if records:

