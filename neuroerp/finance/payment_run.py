@@ -21,7 +21,6 @@ from decimal import Decimal
 from pathlib import Path
 
 import sepaxml
-import xmlschema
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer
@@ -99,6 +98,8 @@ def _text(value: str, limit: int) -> str:
 
 def validate(xml: bytes) -> None:
     """Raise xmlschema's error when the document does not follow the pain.001.001.09 schema."""
+    import xmlschema  # here: only payment runs need it, every run's process loads the code location
+
     xmlschema.XMLSchema(str(XSD)).validate(xml.decode("utf-8"))
 
 

@@ -8,18 +8,18 @@ import base64
 import datetime as dt
 import io
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-
 GREEN, AMBER, RED, LINE = "#e3f1e3", "#fbf0d4", "#f8dcdc", "#2f5233"
 
 
 def trend_png(points: list[tuple[dt.date, float]], title: str) -> bytes:
     """A small line chart (about 8 × 3.2 cm at 200 dpi); one point when only one day was recorded."""
+    # imported here: every run's process loads the code location, few of them draw a chart
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.dates as mdates
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(3.3, 1.3), dpi=200)
     try:
         ax.axhspan(0, 50, color=RED, zorder=0)
