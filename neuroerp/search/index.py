@@ -67,8 +67,9 @@ WORDS = FTS(
 # Trigrams of the name and description (customers: name and place): German compounds (Gerste in
 # Wintergerste, Dünger in Stickstoffdünger) and misspellings (Kalkamonsalpeter) share most of their
 # trigrams with the word meant.
+GRAMS_LENGTH = 4
 GRAMS = FTS(
-    base_tokenizer="ngram", ngram_min_length=4, ngram_max_length=4, prefix_only=False, ascii_folding=True,
+    base_tokenizer="ngram", ngram_min_length=GRAMS_LENGTH, ngram_max_length=GRAMS_LENGTH, prefix_only=False, ascii_folding=True,
     lower_case=True, stem=False, remove_stop_words=False,
 )  # fmt: skip
 DELETE_CHUNK = 1_000
@@ -101,7 +102,11 @@ def schema(dimension: int, model_spec: str = "") -> pa.Schema:
 
 
 def model_spec_of(table) -> str:
-    return (table.schema.metadata or {}).get(MODEL_SPEC_KEY, b"").decode()
+    return model_spec_in(table.schema)
+
+
+def model_spec_in(schema: pa.Schema) -> str:
+    return (schema.metadata or {}).get(MODEL_SPEC_KEY, b"").decode()
 
 
 @dataclass
@@ -172,12 +177,16 @@ def _arrow_rows(frame: pl.DataFrame, vectors: np.ndarray, embedder: Embedder) ->
     return pa.table([columns[f.name].cast(f.type) for f in target], schema=target)
 
 
+def vector_index_config() -> IvfHnswSq:
+    return IvfHnswSq(distance_type="cosine")
+
+
 def ensure_indexes(table, replace: bool = False) -> None:
     """The two full-text indexes (words and trigrams) on the table's text; a B-tree on its numbers;
     from 5,000 rows a vector index (flat search grows with the rows: 110 ms at 80,000)."""
     have = {i.name for i in table.list_indices()}
     if (replace or VECTOR_INDEX not in have) and table.count_rows() >= VECTOR_INDEX_MIN_ROWS:
-        table.create_index("vector", config=IvfHnswSq(distance_type="cosine"), replace=True, name=VECTOR_INDEX)
+        table.create_index("vector", config=vector_index_config(), replace=True, name=VECTOR_INDEX)
     for column, config, name in (("text", WORDS, TEXT_INDEX), ("grams", GRAMS, GRAMS_INDEX)):
         if replace or name not in have:
             table.create_index(column, config=config, replace=True, name=name)
