@@ -253,9 +253,11 @@ class Searcher:
             parts["text"] = self._text_ranking(words_q, scope, where)
             if grams_q is not None:
                 parts["grams"] = self._text_ranking(grams_q, scope, where)
-            parts["every"] = self._text_ranking(every_q, scope, where)
+            if every_q is not None:
+                parts["every"] = self._text_ranking(every_q, scope, where)
         done = dict(zip(parts, await self._gather(*parts.values()), strict=True))
-        meaning, exact, text, grams, every = (done.get(k, []) for k in ("meaning", "exact", "text", "grams", "every"))
+        meaning, exact, text, grams = (done.get(k, []) for k in ("meaning", "exact", "text", "grams"))
+        every = done.get("every", text)  # one word: its words ranking
         text = _merge_scores(text, grams)[: self.candidates]
         rankings = {
             "vector": ([], meaning, [], []), "text": (exact, [], text, every), "hybrid": (exact, meaning, text, every),
@@ -439,14 +441,15 @@ def grams_query(grams: list[str]) -> BooleanQuery:
     return BooleanQuery([(Occur.SHOULD, MatchQuery(g, "grams", boost=GRAMS_BOOST)) for g in grams])
 
 
-def full_text_queries(query: str) -> tuple[BooleanQuery, BooleanQuery | None, BooleanQuery]:
+def full_text_queries(query: str) -> tuple[BooleanQuery, BooleanQuery | None, BooleanQuery | None]:
     """The queries of the words ranking (each word, with the edits its length allows; and the
     words' n-grams, a match weighing 0.3), run separately (faster than one boolean query) and
     summed per row as a boolean SHOULD would; and of the all-words ranking. The n-gram query is
-    None for words shorter than an n-gram."""
+    None for words shorter than an n-gram; the all-words query None for a single word, whose
+    all-words ranking is its words ranking (one clause, MUST or SHOULD: the same rows and scores)."""
     words = query_words(query)
     any_word = BooleanQuery([(Occur.SHOULD, _word(w)) for w in words])
-    every_word = BooleanQuery([(Occur.MUST, _word(w)) for w in words])
+    every_word = BooleanQuery([(Occur.MUST, _word(w)) for w in words]) if len(words) > 1 else None
     grams = query_grams(words)
     return any_word, (grams_query(grams) if grams else None), every_word
 
