@@ -50,6 +50,7 @@ GRAMS_BOOST = 0.3  # an n-gram match counts less than a whole word
 FUZZY_BOOST = 0.5  # and a word within edits less than the word as typed
 SHOWN = ["id", "tenant_id", "kind", "number", "name", "category", "place", "active"]
 PUNCTUATION = ".,;:!?()[]\"'"
+WORD_PARTS = re.compile(r"[\W_]+")  # where the word index's simple tokenizer splits a word
 QUERY_VECTORS = 1_024  # query vectors remembered per Searcher
 SEPARATOR = "qxqsepqxq"  # between texts tokenized in one call (a word no text holds, kept as it is)
 NUMBER_LIKE = re.compile(r"^(?=.*\d)[A-Za-z0-9][A-Za-z0-9\-/.]{3,39}$")  # P100023, K200042, 024395-00
@@ -406,15 +407,22 @@ def fuzziness(word: str) -> int:
     return 0 if len(word) <= 4 else 1 if len(word) <= 7 else 2
 
 
+def _word_clauses(word: str) -> list[MatchQuery]:
+    """A word as typed, and within the edits its length allows at half the weight: the exact
+    spelling ranks first, and a fuzzy expansion never hides the exact term. A word the tokenizer
+    splits (Schleswig-Holstein, A-Qualität) is forgiven edits by the length of each part: "A"
+    within two edits of "A-Qualität"'s length matched every short token of every row."""
+    clauses = [MatchQuery(word, "text")]
+    for part in WORD_PARTS.split(word):
+        if edits := fuzziness(part):
+            clauses.append(MatchQuery(part, "text", fuzziness=edits, max_expansions=20, boost=FUZZY_BOOST))
+    return clauses
+
+
 def _word(word: str) -> BooleanQuery | MatchQuery:
-    """A word as typed, or within the edits its length allows at half the weight: the exact
-    spelling ranks first, and a fuzzy expansion never hides the exact term."""
-    exact = MatchQuery(word, "text")
-    edits = fuzziness(word)
-    if not edits:
-        return exact
-    fuzzy = MatchQuery(word, "text", fuzziness=edits, max_expansions=20, boost=FUZZY_BOOST)
-    return BooleanQuery([(Occur.SHOULD, exact), (Occur.SHOULD, fuzzy)])
+    """A word's clauses as one query: a row matches when it has either."""
+    clauses = _word_clauses(word)
+    return clauses[0] if len(clauses) == 1 else BooleanQuery([(Occur.SHOULD, c) for c in clauses])
 
 
 def query_words(query: str) -> list[str]:
@@ -448,7 +456,9 @@ def full_text_queries(query: str) -> tuple[BooleanQuery, BooleanQuery | None, Bo
     None for words shorter than an n-gram; the all-words query None for a single word, whose
     all-words ranking is its words ranking (one clause, MUST or SHOULD: the same rows and scores)."""
     words = query_words(query)
-    any_word = BooleanQuery([(Occur.SHOULD, _word(w)) for w in words])
+    # flat: one SHOULD clause per word and spelling, the scores of SHOULD clauses nested per word,
+    # but 2 to 6 times faster where the words are common ("Landwirt": half the customers)
+    any_word = BooleanQuery([(Occur.SHOULD, c) for w in words for c in _word_clauses(w)])
     every_word = BooleanQuery([(Occur.MUST, _word(w)) for w in words]) if len(words) > 1 else None
     grams = query_grams(words)
     return any_word, (grams_query(grams) if grams else None), every_word

@@ -22,6 +22,7 @@ from neuroerp.search.search import (
     Searcher,
     _open_tables,
     _tokens_of_each,
+    _word,
     full_text_queries,
     grams_query,
     query_grams,
@@ -198,12 +199,25 @@ def test_n_grams_are_the_query_slices_the_index_reads_as_one_term(base_home):
     assert query_grams(["KAS"]) == [] and full_text_queries("KAS")[1] is None  # shorter than an n-gram
 
 
+@pytest.mark.parametrize(
+    "query", ["Landwirt aus Schleswig-Holstein", "Lohnunternehmen Niedersachsen", "Hof Weizen KAS"]
+)
+def test_the_flat_words_query_scores_as_one_clause_per_word(base_home, query):
+    home, _ = base_home
+    nested = BooleanQuery([(Occur.SHOULD, _word(w)) for w in query_words(query)])
+    flat = full_text_queries(query)[0]
+    assert len(flat.queries) > len(nested.queries)  # a clause per spelling, not per word
+    for name in TABLES:
+        table = index.open_table(index.connect(home.settings.vectors_dir), name)
+        assert _scores(table, flat) == _scores(table, nested), name
+
+
 def test_a_one_word_query_ranks_all_words_as_words(base_home, searcher):
     home, _ = base_home
     words_q, _, every_q = full_text_queries("Weizen")
     assert every_q is None and full_text_queries("Weizen Saat")[2] is not None
     table = index.open_table(index.connect(home.settings.vectors_dir), ARTICLES)
-    must = BooleanQuery([(Occur.MUST, words_q.queries[0][1])])
+    must = BooleanQuery([(Occur.MUST, _word("Weizen"))])
     ranked = [table.search(q, query_type="fts").limit(100).to_arrow()["id"].to_pylist() for q in (words_q, must)]
     assert ranked[0] and ranked[0] == ranked[1]  # one clause: MUST and SHOULD find and score the same
     hits = searcher.search("Weizen", mode="text").hits
