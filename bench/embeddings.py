@@ -159,7 +159,7 @@ def build_latency_index(folder: Path, rows: int, embed_all: bool, backfill: Path
     built before from the same arguments is reused (a marker file records them)."""
     settings = SearchSettings(home=folder)
     marker = folder / "bench-index.json"
-    config = [repr(c) for c in (index.WORDS, index.GRAMS, index.vector_index_config())]
+    config = [repr(c) for c in (index.WORDS, index.GRAMS, index.vector_index_config())] + sorted(index.SCALAR_INDEXES)
     wanted = {"rows": rows, "embed_all": embed_all, "seed": 2, "indexes": config}
     if marker.exists() and json.loads(marker.read_text()).get("wanted") == wanted:
         return json.loads(marker.read_text())["n"], 0.0, True

@@ -254,3 +254,14 @@ def test_a_query_is_embedded_as_encode_does_on_one_thread_then_the_threads_come_
     for text in ("Dünger für Raps im Frühjahr", "winter wheat seed", "x", "Kalkammonsalpeter " * 120):
         assert np.allclose(embedder.encode_query(text), embedder.encode([text])[0], atol=1e-5)
     assert torch.get_num_threads() == before
+
+
+def test_the_tenant_filter_reads_a_bitmap_index_not_every_row(base_home):
+    home, _ = base_home
+    for name in TABLES:
+        table = index.open_table(index.connect(home.settings.vectors_dir), name)
+        assert {index.TEXT_INDEX, index.GRAMS_INDEX, index.NUMBER_INDEX, index.TENANT_INDEX} <= {
+            i.name for i in table.list_indices()
+        }
+        filtered = table.search(MatchQuery("hof", "text"), query_type="fts").where("tenant_id = 'lh-nord'")
+        assert f"@{index.TENANT_INDEX}" in filtered.explain_plan(), name
