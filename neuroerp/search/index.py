@@ -28,7 +28,7 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
-from lancedb.index import FTS, BTree, IvfHnswSq
+from lancedb.index import FTS, Bitmap, BTree, IvfHnswSq
 
 from neuroerp.search.config import CUSTOMERS, TABLES
 from neuroerp.search.documents import ROW_COLUMNS, Documents
@@ -36,6 +36,11 @@ from neuroerp.search.embedding import Embedder
 
 PERSONAL = frozenset({CUSTOMERS})  # tables whose forgotten rows must leave the disk, not only the index
 TEXT_INDEX, GRAMS_INDEX, NUMBER_INDEX, VECTOR_INDEX = "text_idx", "grams_idx", "number_idx", "vector_idx"
+TENANT_INDEX = "tenant_idx"
+# scalar indexes: numbers looked up by the exact-number ranking; the tenant filter, applied before
+# each ranking (without an index it read every row's tenant: at 100k rows a filtered search took
+# 50 ms of CPU instead of 30, p95 264 ms)
+SCALAR_INDEXES = {"number": (NUMBER_INDEX, BTree), "tenant_id": (TENANT_INDEX, Bitmap)}
 VECTOR_INDEX_MIN_ROWS = 5_000
 FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss", "é": "e", "è": "e", "à": "a", "ç": "c"})
 
@@ -67,8 +72,9 @@ WORDS = FTS(
 # Trigrams of the name and description (customers: name and place): German compounds (Gerste in
 # Wintergerste, Dünger in Stickstoffdünger) and misspellings (Kalkamonsalpeter) share most of their
 # trigrams with the word meant.
+GRAMS_LENGTH = 4
 GRAMS = FTS(
-    base_tokenizer="ngram", ngram_min_length=4, ngram_max_length=4, prefix_only=False, ascii_folding=True,
+    base_tokenizer="ngram", ngram_min_length=GRAMS_LENGTH, ngram_max_length=GRAMS_LENGTH, prefix_only=False, ascii_folding=True,
     lower_case=True, stem=False, remove_stop_words=False,
 )  # fmt: skip
 DELETE_CHUNK = 1_000
@@ -101,7 +107,11 @@ def schema(dimension: int, model_spec: str = "") -> pa.Schema:
 
 
 def model_spec_of(table) -> str:
-    return (table.schema.metadata or {}).get(MODEL_SPEC_KEY, b"").decode()
+    return model_spec_in(table.schema)
+
+
+def model_spec_in(schema: pa.Schema) -> str:
+    return (schema.metadata or {}).get(MODEL_SPEC_KEY, b"").decode()
 
 
 @dataclass
@@ -172,17 +182,23 @@ def _arrow_rows(frame: pl.DataFrame, vectors: np.ndarray, embedder: Embedder) ->
     return pa.table([columns[f.name].cast(f.type) for f in target], schema=target)
 
 
+def vector_index_config() -> IvfHnswSq:
+    return IvfHnswSq(distance_type="cosine")
+
+
 def ensure_indexes(table, replace: bool = False) -> None:
-    """The two full-text indexes (words and trigrams) on the table's text; a B-tree on its numbers;
-    from 5,000 rows a vector index (flat search grows with the rows: 110 ms at 80,000)."""
+    """The two full-text indexes (words and 4-grams) on the table's text; a B-tree on its numbers
+    and a bitmap on its tenants; from 5,000 rows a vector index (flat search grows with the rows:
+    110 ms at 80,000)."""
     have = {i.name for i in table.list_indices()}
     if (replace or VECTOR_INDEX not in have) and table.count_rows() >= VECTOR_INDEX_MIN_ROWS:
-        table.create_index("vector", config=IvfHnswSq(distance_type="cosine"), replace=True, name=VECTOR_INDEX)
+        table.create_index("vector", config=vector_index_config(), replace=True, name=VECTOR_INDEX)
     for column, config, name in (("text", WORDS, TEXT_INDEX), ("grams", GRAMS, GRAMS_INDEX)):
         if replace or name not in have:
             table.create_index(column, config=config, replace=True, name=name)
-    if replace or NUMBER_INDEX not in have:
-        table.create_index("number", config=BTree(), replace=True, name=NUMBER_INDEX)
+    for column, (name, kind) in SCALAR_INDEXES.items():
+        if replace or name not in have:
+            table.create_index(column, config=kind(), replace=True, name=name)
 
 
 def quote(ids: list[str]) -> str:
