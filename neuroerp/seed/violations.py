@@ -66,7 +66,12 @@ DESCRIPTIONS = {
     "FIN-004": "supplier named on the EU sanctions list",
 }
 # settings under which a planted break is found; every other break is found on the defaults
-FOUND_WITH = {"GOBD-002": {"gobd_audit_gapless": "true"}, "LKSG-003": {"eudr_application_date": "2024-01-01"}}
+# (GOBD-002 with a grace period that ends half an hour before the generator's clock, so that the
+# gap planted at its edge can be judged: see edges.audit_grace)
+FOUND_WITH = {
+    "GOBD-002": {"gobd_audit_gapless": "true", "gobd_gap_grace_minutes": "210"},
+    "LKSG-003": {"eudr_application_date": "2024-01-01"},
+}
 
 
 MARKETING_SCHEMA = {"tenant_id": pl.String, "customer_id": pl.String, "campaign": pl.String, "purpose": pl.String}
@@ -990,14 +995,7 @@ class Planter:
                 "movement_id": uuids(rng, chosen.height), "tenant_id": self.t.tenant_id,
             }
         )  # fmt: skip
-        self.f["stock_movements"] = pl.concat(
-            [self.f["stock_movements"], moves.select(self.f["stock_movements"].columns)]
-        ).sort("occurred_at")
-        delta = moves.group_by("article_id", "warehouse_id", maintain_order=True).agg(_d=pl.col("quantity").sum())
-        self.f["stock_levels"] = (
-            self.f["stock_levels"].join(delta, on=["article_id", "warehouse_id"], how="left", maintain_order="left")
-            .with_columns(on_hand=(pl.col("on_hand") + pl.col("_d").fill_null(0)).round(3)).drop("_d")
-        )  # fmt: skip
+        self.book_movements(moves)
         for i, (mid, aid, kind, q) in enumerate(
             moves.select("movement_id", "article_id", "kind", "quantity").iter_rows()
         ):
@@ -1006,6 +1004,17 @@ class Planter:
                                quantity=q)  # fmt: skip
             else:
                 self.add("EXP-006", "stock_movement", mid, article_id=aid, kind=kind, quantity=q)
+
+    def book_movements(self, moves: pl.DataFrame) -> None:
+        """Add stock movements and let the stock levels follow them."""
+        self.f["stock_movements"] = pl.concat(
+            [self.f["stock_movements"], moves.select(self.f["stock_movements"].columns)]
+        ).sort("occurred_at")
+        delta = moves.group_by("article_id", "warehouse_id", maintain_order=True).agg(_d=pl.col("quantity").sum())
+        self.f["stock_levels"] = (
+            self.f["stock_levels"].join(delta, on=["article_id", "warehouse_id"], how="left", maintain_order="left")
+            .with_columns(on_hand=(pl.col("on_hand") + pl.col("_d").fill_null(0)).round(3)).drop("_d")
+        )  # fmt: skip
 
     def unjustified_skonto(self) -> None:
         rng = self.rng("FIN-001")
@@ -1077,7 +1086,11 @@ def audit_gaps(ctx: Context, audit: pl.DataFrame) -> tuple[pl.DataFrame, list[Pl
     """
     rng = ctx.rng("plant", "GOBD-002")
     k = max(1, round(PLANTED_AT_SCALE_1["GOBD-002"] * max(ctx.scale, 0.34)))
-    logins = audit.filter(pl.col("action") == "login")["seq"].to_numpy()
+    # logins next to a number already missing (the grace period's edge, edges.audit_grace) would merge
+    # with its gap into one range
+    seqs = audit["seq"]
+    beside = (seqs.shift(1) == seqs - 1).fill_null(True) & (seqs.shift(-1) == seqs + 1).fill_null(True)
+    logins = audit.filter((pl.col("action") == "login") & beside)["seq"].to_numpy()
     gone = np.sort(rng.choice(logins[5:-5], size=k + 1, replace=False))
     rows = audit.filter(pl.col("seq").is_in(gone.tolist()))
     entries = [
