@@ -178,48 +178,54 @@ class EdgePlanter:
 
     def sell_out(self) -> None:
         """PSM-002: a product whose register authorisation ended is sold on the last day of its
-        six-month sell-out period (clean) and on the day after (a break). The article takes the
-        product's BVL number and dates (ERP and register agree); it had sold out before."""
+        six-month sell-out period (clean) and on the day after (a break). Register ends fall on few
+        days (the 15th, a month's end), so a catalogue article rarely has sales on both: an article
+        takes the BVL number and dates of a product of the same formulation whose sell-out period
+        ended on such a day (ERP and register agree), preferably one already delisted and sold out
+        before; sales of it after the end, if any, are breaks too."""
         rng = self.rng("PSM-002")
         register = (
             reference.bvl_products()
             .group_by("kennr")
-            .agg(until=pl.col("authorised_until").max())
-            .filter(~pl.col("kennr").is_in(self.f["articles"]["psm_reg_no"].drop_nulls().implode()))
+            .agg(until=pl.col("authorised_until").max(), formulation=pl.col("formulation").first())
+        )
+        products = (
+            register.filter(~pl.col("kennr").is_in(self.f["articles"]["psm_reg_no"].drop_nulls().implode()))
             .with_columns(last=pl.col("until").dt.offset_by("6mo"))  # as add_months: 31 Aug + 6 months = 28 Feb
             .filter(pl.col("last").is_between(self.ctx.history_start + 30 * ONE_DAY, self.ctx.as_of - 3 * ONE_DAY))
-            .sort("kennr")
         )
         lines = self._entitled_lines()
         days = lines["day"].unique().implode()
-        fitting = register.filter(pl.col("last").is_in(days) & pl.col("last").dt.offset_by("1d").is_in(days))
+        fitting = products.filter(pl.col("last").is_in(days) & pl.col("last").dt.offset_by("1d").is_in(days))
         articles = self.p._articles(
             (pl.col("category") == "psm")
             & pl.col("psm_professional_only")
             & pl.col("deleted_at").is_null()
             & (pl.col("psm_withdrawal_kind") != "authority_risk").fill_null(True)
-        ).sort("article_id")
-        if fitting.height == 0 or articles.height == 0:
+        ).join(register.select(psm_reg_no="kennr", formulation="formulation"), on="psm_reg_no")
+        pairs = articles.select("article_id", "formulation", "is_active").join(
+            fitting.select("last", "formulation").unique(), on="formulation"
+        )  # the same formulation: the article's search document and its queries stay as they were
+        if pairs.height == 0:
             return
-        # the product and article with the fewest sales after the new end: each of those is a break too
-        sold = self._lines(pl.col("article_id").is_in(articles["article_id"].implode()))
-        lasts = sorted(set(fitting["last"].to_list()))
-        per_article = articles.select("article_id").join(
-            sold.group_by("article_id").agg([(pl.col("day") > d).sum().alias(d.isoformat()) for d in lasts]),
-            on="article_id", how="left",
-        )  # fmt: skip
-        counts = per_article.unpivot(index="article_id", variable_name="last", value_name="after").select(
-            pl.col("last").str.to_date(), "article_id", pl.col("after").fill_null(0)
+        sold = self._lines(pl.col("article_id").is_in(pairs["article_id"].implode()))
+        counts = (
+            pairs.join(sold.select("article_id", "day"), on="article_id", how="left")
+            .group_by("article_id", "last", "formulation", "is_active")
+            .agg(after=(pl.col("day") > pl.col("last")).sum())
         )
-        fewest = counts.filter(pl.col("after") == pl.col("after").min()).sort("last", "article_id")
-        last, aid, _ = fewest.row(int(rng.integers(0, fewest.height)))
-        products = fitting.filter(pl.col("last") == last)
-        product = products.row(int(rng.integers(0, products.height)), named=True)
+        best = counts.sort("after", "is_active", "last", "article_id").filter(
+            (pl.col("after") == pl.col("after").first()) & (pl.col("is_active") == pl.col("is_active").first())
+        )
+        aid, last, formulation, _, _ = best.row(int(rng.integers(0, best.height)))
+        candidates = fitting.filter((pl.col("last") == last) & (pl.col("formulation") == formulation)).sort("kennr")
+        product = candidates.row(int(rng.integers(0, candidates.height)), named=True)
         self.p._set_article(aid, psm_reg_no=product["kennr"], psm_authorized_until=product["until"],
                             psm_withdrawal_kind="expired", _sellable_until=last, is_active=False)  # fmt: skip
         for line_id, day in (
             sold.filter((pl.col("article_id") == aid) & (pl.col("day") > pl.lit(last)))
             .select("line_id", "day")
+            .sort("line_id")
             .iter_rows()
         ):
             self.p.add("PSM-002", "sales_order_line", line_id, article_id=aid, bvl_no=product["kennr"],
@@ -786,10 +792,10 @@ class EdgePlanter:
 
     def gdpr(self) -> None:
         """GDPR-001: access requests still open when the day ends exactly one month after they were
-        received (clean) and one second after that (a break). GDPR-002: dormant customers created on
-        New Year's Eve six years and a day before this year began (a break: letters are kept to the
-        end of the sixth year, which has ended) and at 00:30 on New Year's Day after it (clean,
-        although it is still the old year in UTC)."""
+        received (clean) and one second after that (a break). GDPR-002: prospects who never ordered,
+        created at 23:30 on New Year's Eve seven years ago (a break: letters are kept to the end of the
+        sixth year after, which has ended) and at 00:30 on New Year's Day after it (clean, although it
+        is still the old year in UTC)."""
         rng = self.rng("GDPR")
         cust = self.f["customers"].filter(pl.col("deleted_at").is_null()).sort("customer_id")
         taken = list(self.taken())
@@ -816,24 +822,27 @@ class EdgePlanter:
                 else:
                     self.brk("GDPR-001", "gdpr_request", rid, "open one month and one second after receipt", "second",
                              customer_id=cid, received_at=at)  # fmt: skip
-        template = cust.filter(pl.col("customer_type") == "private").head(1)
-        if template.height == 0:
-            return
+        # GDPR-002: two prospects who never ordered, their records kept since they were created
         year = self.ctx.as_of.year - 7
         created = [berlin(dt.date(year, 12, 31), 23, 30), berlin(dt.date(year + 1, 1, 1), 0, 30)]
-        dormant = pl.concat([template] * 2).with_columns(
-            customer_id=pl.Series(uuids(rng, 2)),
-            customer_no=pl.Series([f"K195{i:03d}" for i in range(2)]),
-            created_at=pl.Series(created, dtype=UTC_US),
-            updated_at=pl.Series(created, dtype=UTC_US),
-            _weight=pl.lit(0.0),
+        ordered = self.f["sales_orders"]["customer_id"].unique().implode()
+        held = self.f["gdpr_requests"].filter(pl.col("legal_hold"))["customer_id"].unique().implode()
+        prospects = cust.filter(
+            ~pl.col("customer_id").is_in(ordered)
+            & ~pl.col("customer_id").is_in(held)
+            & ~pl.col("customer_id").is_in(list(self.taken()))
         )
-        self.f["customers"] = pl.concat([self.f["customers"], dormant.select(self.f["customers"].columns)])
-        cid_break, cid_clean = dormant["customer_id"].to_list()
-        self.brk("GDPR-002", "customer", cid_break,
-                 "created on New Year's Eve seven years ago: letters kept to the end of last year", "day",
+        if prospects.height < 2:
+            return
+        who = prospects[np.sort(rng.choice(prospects.height, size=2, replace=False)).tolist()]["customer_id"].to_list()
+        self._update("customers", "customer_id", pl.DataFrame(
+            {"customer_id": who, "created_at": created}, schema={"customer_id": pl.String, "created_at": UTC_US}
+        ))  # fmt: skip
+        self.customers.update(who)
+        self.brk("GDPR-002", "customer", who[0],
+                 "created at 23:30 on New Year's Eve seven years ago: letters kept to the end of last year", "day",
                  created_at=created[0], retain_until=dt.date(year + 6, 12, 31))  # fmt: skip
-        self.near("GDPR-002", "customer", cid_clean,
+        self.near("GDPR-002", "customer", who[1],
                   "created at 00:30 on New Year's Day six years ago (still the old year in UTC): kept to the end "
                   "of this year", "day", created_at=created[1], retain_until=dt.date(year + 7, 12, 31))  # fmt: skip
 
