@@ -113,7 +113,7 @@ def psm_001(t: Tables, as_of: dt.date, **settings) -> set[str]:
     skn = t("customer_certificates").filter((pl.col("kind") == "psm_sachkunde") & pl.col("verified_at").is_not_null())
     covered = lines.join(skn.select("customer_id", "issued_on", "valid_until", "verified_at"), on="customer_id").filter(
         (pl.col("issued_on") <= pl.col("order_day"))
-        & (pl.col("verified_at").dt.date() <= pl.col("order_day"))
+        & (_local_day("verified_at") <= pl.col("order_day"))
         & (pl.col("valid_until").is_null() | (pl.col("valid_until") >= pl.col("order_day")))
     )
     return set(lines["line_id"]) - set(covered["line_id"])
@@ -238,7 +238,7 @@ def exp_002(t: Tables, as_of: dt.date, **settings) -> set[str]:
     )
     covered = lines.join(statements.select("customer_id", "issued_on", "verified_at"), on="customer_id").filter(
         (pl.col("issued_on") <= pl.col("order_day"))
-        & (pl.col("verified_at").dt.date() <= pl.col("order_day"))
+        & (_local_day("verified_at") <= pl.col("order_day"))
         & (pl.col("issued_on") > _months("order_day", -s["precursor_verification_months"]))
     )
     return set(lines["line_id"]) - set(covered["line_id"])
@@ -409,10 +409,10 @@ def traces_002(t: Tables, as_of: dt.date, **settings) -> set[str]:
         local.with_columns(day=pl.col("arrival_local").dt.date() - dt.timedelta(days=1))
         .sort("day")
         .join_asof(workdays, left_on="day", right_on="workday", strategy="backward")
-        .with_columns(
-            due_by=(
-                pl.col("workday").cast(pl.Datetime("us")) + (pl.col("arrival_local") - pl.col("arrival_local").dt.truncate("1d"))
-            ).dt.replace_time_zone("Europe/Berlin").dt.convert_time_zone("UTC")
+        .with_columns(  # the arrival's wall-clock time on that workday (not the hours elapsed since
+            # midnight, which the day clocks go back counts one more of)
+            due_by=pl.col("workday").dt.combine(pl.col("arrival_local").dt.time())
+            .dt.replace_time_zone("Europe/Berlin").dt.convert_time_zone("UTC")
         )
     )  # fmt: skip
     late = due.filter(
@@ -432,8 +432,8 @@ def traces_003(t: Tables, as_of: dt.date, **settings) -> set[str]:
     lots = (
         _import_lines(t).join(organic, on="article_id").join(raised, on="po_id").join(endorsed, on="po_id", how="anti")
         .join(arrival, on="po_id", how="left")
-        .with_columns(arrival_at=pl.coalesce("doc_arrival", "received_at",
-                                             pl.col("expected_on").cast(pl.Datetime("us", "UTC"))))
+        .with_columns(arrival_at=pl.coalesce("doc_arrival", "received_at", pl.col("expected_on").cast(pl.Datetime("us"))
+                                             .dt.replace_time_zone("Europe/Berlin").dt.convert_time_zone("UTC")))
         .select("article_id", lot="batch_no", arrival="arrival_at")
     )  # fmt: skip
     sold = (

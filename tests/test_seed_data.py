@@ -11,6 +11,7 @@ import pytest
 
 from neuroerp import reference
 from neuroerp.contract import TABLES, TABLES_BY_NAME
+from neuroerp.seed.edges import EDGE_RULES
 from neuroerp.seed.generator import generate
 from neuroerp.seed.violations import FOUND_WITH, PLANTED_AT_SCALE_1
 from tests import seed_rules
@@ -197,7 +198,32 @@ def test_near_misses_sit_on_the_clean_side_of_their_rule(dataset):
     edges = {p.rule for p in dataset.near_misses}
     assert {"EXP-002", "ENNI-001", "ENNI-002", "GOBD-002", "LKSG-001", "LKSG-003", "PSM-002"} <= edges
     for p in dataset.near_misses:
-        assert p.entity_id not in seed_rules.RULES[p.rule](dataset.table, AS_OF), (p.rule, p.detail["edge"])
+        settings = seed_rules.typed(p.detail.get("judged_with", {}))  # GOBD-002's grace edge: under its settings
+        assert p.entity_id not in seed_rules.RULES[p.rule](dataset.table, AS_OF, **settings), (p.rule, p.detail["edge"])
+
+
+def test_each_threshold_has_a_break_at_its_edge_and_a_near_miss_one_unit_inside(dataset):
+    """Breaks far from their threshold let a rule off by one unit pass: for every rule with a date or a
+    threshold the demo data holds the first entity past the edge and the last one before it
+    (edges.py), in the manifest with the unit they are one apart in."""
+    at_edge = {(p.rule, p.detail["unit"]) for p in dataset.planted if "unit" in p.detail}
+    inside = {(p.rule, p.detail["unit"]) for p in dataset.near_misses if "unit" in p.detail}
+    assert {rule for rule, _ in at_edge} >= set(EDGE_RULES)
+    assert {rule for rule, _ in inside} >= set(EDGE_RULES)
+    assert {unit for _, unit in at_edge | inside} == {"day", "second", "kg"}
+    manifest = dataset.manifest()
+    assert sum("unit" in p["detail"] for p in manifest["planted"] + manifest["near_misses"]) >= 2 * len(EDGE_RULES)
+
+
+def test_the_reference_statement_takes_the_ched_deadline_on_the_wall_clock():
+    """The night the clocks go back a day has 25 hours: a CHED for a Sunday 07:00 (CET) arrival is due
+    on Friday at 07:00 (CEST), as the SQL rule says, not eight elapsed hours after Friday's midnight."""
+    arrival = dt.datetime(2026, 10, 25, 6, tzinfo=dt.UTC)
+    docs = pl.DataFrame(
+        {"document_id": ["on_time", "late"], "kind": "CHED-P", "arrival_at": [arrival, arrival],
+         "submitted_at": [dt.datetime(2026, 10, 23, 5, tzinfo=dt.UTC), dt.datetime(2026, 10, 23, 5, 0, 1, tzinfo=dt.UTC)]}
+    )  # fmt: skip
+    assert seed_rules.traces_002(lambda _: docs, dt.date(2026, 10, 26)) == {"late"}
 
 
 @pytest.mark.parametrize("rule", sorted(seed_rules.ONLY_PLANTED))

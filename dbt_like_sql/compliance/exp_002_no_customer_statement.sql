@@ -22,7 +22,7 @@ rule:
     erneuern.
 --- */
 with statements as (
-    select customer_id, issued_on, cast(verified_at as date) as verified_on
+    select customer_id, issued_on, cast(verified_at at time zone 'Europe/Berlin' as date) as verified_on
     from staging.customer_certificates
     where kind = 'precursor_customer_statement' and is_verified
 )

@@ -50,7 +50,7 @@ own as (
         on h.customer_id = l.customer_id
         and h.substance = l.substance
         and h.ordered_at < l.ordered_at
-        and h.ordered_at >= l.ordered_at - interval 365 day
+        and h.ordered_at >= l.ordered_at - to_hours(24 * 365)  -- 365 days of 24 h, in any session time zone
     group by l.line_id
 )
 

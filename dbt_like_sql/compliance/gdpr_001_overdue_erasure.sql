@@ -20,15 +20,26 @@ rule:
     Aufbewahrungspflicht entgegen, die Verarbeitung einschränken und der betroffenen Person
     begründet antworten. Fristverlängerung nur mit Mitteilung der Gründe innerhalb der Monatsfrist.
 --- */
+with requests as (
+    -- a month after the instant of receipt, counted on the UTC calendar as the evaluation's end of day
+    -- is: adding months to a timestamptz would count them on the session's calendar, so a server in
+    -- Berlin would find a request received at 23:30 UTC on 30 March due a day earlier than one in UTC
+    select
+        r.*,
+        (r.received_at at time zone 'UTC' + to_months(s.gdpr_answer_months)) at time zone 'UTC' as answer_due
+    from staging.gdpr_requests as r
+    cross join compliance.settings as s
+)
+
 select
     r.request_id as entity_id,
     r.tenant_id,
     r.customer_id as subject_id,
     json_object(
-        'kind', r.kind, 'received_at', r.received_at, 'answer_due', r.received_at + to_months(s.gdpr_answer_months),
+        'kind', r.kind, 'received_at', r.received_at, 'answer_due', r.answer_due,
         'open_days', date_diff('day', r.received_at, s.evaluated_at), 'legal_hold', r.legal_hold
     ) as evidence
-from staging.gdpr_requests as r
+from requests as r
 cross join compliance.settings as s
 where r.status = 'open'
-    and r.received_at + to_months(s.gdpr_answer_months) < s.evaluated_at
+    and r.answer_due < s.evaluated_at

@@ -29,7 +29,7 @@ select
     pl.tenant_id,
     pl.supplier_id as subject_id,
     json_object(
-        'po_id', pl.po_id, 'ordered_at', pl.ordered_at, 'arrived_on', coalesce(cast(pl.received_at as date), pl.expected_on),
+        'po_id', pl.po_id, 'ordered_at', pl.ordered_at, 'arrived_on', coalesce(cast(pl.received_at at time zone 'Europe/Berlin' as date), pl.expected_on),
         'article_no', a.article_no, 'article', a.name, 'commodity', a.eudr_commodity,
         'origin', pl.origin_country_code, 'dispatched_from', pl.dispatched_from
     ) as evidence

@@ -22,7 +22,7 @@ rule:
     Kundenstamm dokumentieren; bis dahin den Kunden für Profi-PSM sperren, auch im Webshop.
 --- */
 with sachkunde as (
-    select customer_id, issued_on, valid_through, cast(verified_at as date) as verified_on
+    select customer_id, issued_on, valid_through, cast(verified_at at time zone 'Europe/Berlin' as date) as verified_on
     from staging.customer_certificates
     where kind = 'psm_sachkunde' and is_verified
 )

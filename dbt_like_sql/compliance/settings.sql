@@ -59,9 +59,11 @@ tests:
         or score_reference_exposure <= 0
 --- */
 select
-    coalesce(getvariable('as_of')::date, current_date) as as_of,
+    -- explicit zones, never the session's: the same data and as_of give the same findings on a
+    -- server in UTC and one in Berlin (a German day for as_of; its end at midnight UTC)
+    coalesce(getvariable('as_of')::date, cast(current_timestamp at time zone 'Europe/Berlin' as date)) as as_of,
     coalesce(
-        (getvariable('as_of')::date + interval 1 day)::timestamptz, current_timestamp
+        cast(getvariable('as_of')::date + interval 1 day as timestamp) at time zone 'UTC', current_timestamp
     ) as evaluated_at,
     -- plant protection (Art. 46 VO (EG) 1107/2009: at most six months to sell out)
     coalesce(getvariable('psm_sellout_months')::integer, 6) as psm_sellout_months,

@@ -34,7 +34,7 @@ with unendorsed as (
         coalesce(
             (select min(d.arrival_at) from staging.import_documents as d where d.po_id = pl.po_id),
             pl.received_at,
-            cast(pl.expected_on as timestamptz)
+            cast(pl.expected_on as timestamp) at time zone 'Europe/Berlin'  -- the start of the German day
         ) as arrival_at
     from staging.purchase_order_lines as pl
     join staging.all_articles as a on a.article_id = pl.article_id

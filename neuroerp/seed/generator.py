@@ -12,6 +12,7 @@ import polars as pl
 from neuroerp.contract import TABLES
 from neuroerp.seed import events, finance, master, records, trade
 from neuroerp.seed.context import SCALE_1, TENANTS, Context, TenantProfile
+from neuroerp.seed.edges import EdgePlanter, audit_grace
 from neuroerp.seed.violations import DESCRIPTIONS, FOUND_WITH, Planted, Planter, audit_gaps
 
 Frames = dict[str, pl.DataFrame]
@@ -85,6 +86,11 @@ def _tenant(ctx: Context, t: TenantProfile, say: Progress) -> tuple[Frames, Plan
     planter.precursor_to_private()
     no_statement = planter.precursor_without_statement()
     planter.precursor_unusual_quantity(no_statement)
+    edges = EdgePlanter(planter)  # breaks at each rule's edge and near misses one unit inside (edges.py)
+    edges.sell_out()
+    edges.sachkunde()
+    edges.training()
+    edges.unusual_quantity(no_statement)
     statements = trade.precursor_statements(
         ctx,
         f["customers"].filter(~pl.col("customer_id").is_in(list(no_statement))),
@@ -98,19 +104,23 @@ def _tenant(ctx: Context, t: TenantProfile, say: Progress) -> tuple[Frames, Plan
     planter.bvl_number_broken()
     planter.detonation_test_missing()
     planter.precursor_classification_wrong()
+    edges.customer_statements()
     planter.suppliers_lksg()
+    edges.risk_assessments()
 
     say(f"{t.tenant_id}: purchasing and stock")
     f["purchase_orders"], f["purchase_order_lines"] = trade.purchasing(
         ctx, t, f["suppliers"], f["articles"], pairs, f["sales_order_lines"]
     )
     planter.psm_received_after_end()
+    edges.receipts_after_end()
     f["sales_order_lines"] = trade.assign_lots(f["sales_order_lines"], f["purchase_order_lines"])
     f["import_documents"] = trade.import_documents(
         ctx, t, f["purchase_orders"], f["purchase_order_lines"], f["articles"]
     )
     planter.eudr_without_dds()
     planter.imports()
+    edges.ched()
     f["suspicious_transactions"], losses = records.precursor_cases(
         ctx, t, f["sales_orders"], f["sales_order_lines"], f["articles"], pairs
     )
@@ -141,12 +151,19 @@ def _tenant(ctx: Context, t: TenantProfile, say: Progress) -> tuple[Frames, Plan
     f["gdpr_requests"] = master.gdpr_requests(ctx, t, f["customers"])
     f["manure_deliveries"] = records.manure_deliveries(ctx, t, f["customers"], f["suppliers"])
     planter.manure()
+    edges.manure()
     planter.precursor_cases_late()
+    edges.precursor_reports()
     marketing_extra = planter.gdpr()
+    edges.gdpr()
     planter.expiring_stock()
+    edges.sell_out_stock()
     planter.precursor_losses()
+    edges.precursor_losses()
     planter.unjustified_skonto()
+    edges.skonto()
     planter.grain_terms()
+    edges.payment_terms()
     planter.silent_invoice_changes()
     return f, planter, marketing_extra
 
@@ -167,9 +184,10 @@ def generate(
     marketing_extra = pl.concat([m for _, _, m in per_tenant])
 
     say("audit trail and event bus")
-    frames["audit_log"], gaps, rolled_back = audit_gaps(ctx, events.audit_log(ctx, frames, marketing_extra))
-    planted += gaps
-    near_misses += rolled_back
+    audit, grace_break, grace_near = audit_grace(ctx, events.audit_log(ctx, frames, marketing_extra), frames["staff"])
+    frames["audit_log"], gaps, rolled_back = audit_gaps(ctx, audit)
+    planted += gaps + grace_break
+    near_misses += rolled_back + grace_near
     frames["outbox_events"] = events.outbox(ctx, frames)
     frames["idempotency_keys"] = events.idempotency_keys(ctx, frames["outbox_events"])
     frames["saga_state"], frames["saga_steps"], saga_ids = events.sagas(ctx, frames)

@@ -1018,3 +1018,95 @@ def test_fin_004_sanctions_screening_against_the_packaged_list(db):
         "exact": ("supplier", "exact"), "alias": ("supplier", "alias"), "cust": ("customer", "cust")
     }  # fmt: skip
     assert evidence(db, "fin_004_sanctioned_partner", "exact")["programme"] == "BLR"
+
+
+# ------------------------------------------------ German days, whatever the server's time zone (issue 18)
+# The demo generator's breaks at the edges (neuroerp/seed/edges.py) found days the rules took from
+# the session's time zone: a certificate checked at 00:20 in Berlin counted as checked the day
+# before on a server in UTC (PSM-001, EXP-002), and on a server in Berlin the end of the judged day,
+# GDPR-001's month, EXP-003's year and TRACES-003's expected day moved. Every case runs in three
+# session time zones and must find the same. Bad inputs tried: each rule with the session's zone
+# back in place of the explicit one fails here in at least one zone.
+
+SESSION_ZONES = ("UTC", "Europe/Berlin", "America/Los_Angeles")
+
+
+@pytest.fixture(params=SESSION_ZONES)
+def zoned(db, request):
+    (before,) = db.execute("SELECT current_setting('TimeZone')").fetchone()
+    db.execute(f"SET TimeZone = '{request.param}'")
+    yield db
+    db.execute(f"SET TimeZone = '{before}'")
+
+
+def test_the_judged_day_ends_at_the_same_instant_in_any_session_time_zone(zoned):
+    (settings,) = [m for m in load_models(SQL_ROOT, EXTERNAL) if m.relation == "compliance.settings"]
+    assert zoned.execute(f"SELECT as_of, evaluated_at FROM ({settings.sql})").fetchall() == [(AS_OF, EVALUATED)]
+
+
+def test_a_certificate_checked_after_midnight_in_germany_was_not_checked_on_the_day_before(zoned):
+    """00:20 in Berlin on 2 March is 23:20 UTC on 1 March: a sale on 1 March came before the check."""
+    sold = dt.datetime(2026, 3, 1, 10, tzinfo=dt.UTC)
+    add(zoned, "articles", article_id="psm", **PRO_PSM)
+    add(zoned, "articles", article_id="kas", category="fertilizer", n_from_an_pct=27, precursor_annex="I",
+        precursor_substance="Ammonium nitrate")  # fmt: skip
+    checked = {"after": dt.datetime(2026, 3, 1, 23, 20, tzinfo=dt.UTC),  # 00:20 on 2 March in Berlin
+               "before": dt.datetime(2026, 2, 28, 23, 20, tzinfo=dt.UTC)}  # 00:20 on 1 March in Berlin  # fmt: skip
+    for name, verified in checked.items():
+        add(zoned, "customers", customer_id=name)
+        add(zoned, "customer_certificates", certificate_id=f"skn-{name}", customer_id=name, kind="psm_sachkunde",
+            verified_at=verified)  # fmt: skip
+        add(zoned, "customer_certificates", certificate_id=f"st-{name}", customer_id=name,
+            kind="precursor_customer_statement", issued_on=dt.date(2026, 2, 1), verified_at=verified)  # fmt: skip
+        sale(zoned, f"psm-{name}", name, "psm", sold.date())
+        sale(zoned, f"kas-{name}", name, "kas", sold.date())
+    assert fired(zoned, "psm_001_no_sachkunde") == {"psm-after"}
+    assert fired(zoned, "exp_002_no_customer_statement") == {"kas-after"}
+
+
+def test_request_deadlines_a_year_of_history_and_expected_days_ignore_the_session_time_zone(zoned):
+    # GDPR-001: a month after 23:30 UTC on 30 March is 23:30 UTC on 30 April (on Berlin's calendar,
+    # where it is already 01:30 on 31 March, the month-end would make it 01:30 on 30 April: 22 hours
+    # earlier, and found)
+    setting(zoned, evaluated_at=dt.datetime(2026, 4, 30, 23, tzinfo=dt.UTC))
+    for rid, received in (("due_later", dt.datetime(2026, 3, 30, 23, 30, tzinfo=dt.UTC)),
+                          ("due", dt.datetime(2026, 3, 30, 22, 30, tzinfo=dt.UTC))):  # fmt: skip
+        add(zoned, "gdpr_requests", request_id=rid, customer_id="c", received_at=received)
+    assert fired(zoned, "gdpr_001_overdue_erasure") == {"due"}
+    # EXP-003: the own year is 365 × 24 hours; on Berlin's calendar, across the switch to summer
+    # time, 365 days before 10:00 UTC on 29 March 2026 end an hour later and miss the 20 t of 2025
+    add(zoned, "articles", article_id="an", unit="t", category="fertilizer", n_from_an_pct=34.4,
+        precursor_annex="I", precursor_substance="Ammonium nitrate")  # fmt: skip
+    for i in range(10):
+        add(zoned, "customers", customer_id=f"peer{i}")
+        sale(zoned, f"peer{i}", f"peer{i}", "an", dt.date(2026, 1, 5), quantity=1.0)
+    add(zoned, "customers", customer_id="farm")
+    sale(zoned, "year_before", "farm", "an", dt.date(2025, 3, 29), quantity=20.0)
+    sale(zoned, "twice", "farm", "an", dt.date(2026, 3, 29), quantity=40.0)  # twice the own 20 t: usual
+    assert "twice" not in fired(zoned, "exp_003_unusual_quantity")
+    # TRACES-003: without an arrival instant the lot arrives when its expected German day begins
+    # (23:00 UTC the day before); a sale at 00:30 that night is after it
+    add(zoned, "articles", article_id="bio", is_organic=True)
+    add(zoned, "purchase_orders", po_id="po", expected_on=dt.date(2026, 3, 10))
+    add(zoned, "purchase_order_lines", po_line_id="lot", po_id="po", article_id="bio", origin_country_code="UA")
+    add(zoned, "import_documents", document_id="coi", po_id="po", kind="COI", status="rejected")
+    add(zoned, "customers", customer_id="shop")
+    for line, at in (("night", dt.datetime(2026, 3, 9, 23, 30, tzinfo=dt.UTC)),
+                     ("evening", dt.datetime(2026, 3, 9, 22, 30, tzinfo=dt.UTC))):  # fmt: skip
+        add(zoned, "sales_orders", order_id=f"o-{line}", customer_id="shop", ordered_at=at)
+        add(zoned, "sales_order_lines", line_id=line, order_id=f"o-{line}", article_id="bio")
+    assert fired(zoned, "traces_003_organic_without_coi") == {"night"}
+
+
+def test_a_ched_is_due_at_the_arrivals_wall_clock_time_across_the_end_of_summer_time(zoned):
+    """Arrival on Sunday 25 October 2026 at 07:00 (CET, 06:00 UTC), the night the clocks went back:
+    due on Friday at 07:00 (CEST, 05:00 UTC), not eight hours after Friday's midnight (the oracle
+    counted the hours since midnight, one more that day, and lagged an hour)."""
+    arrival = dt.datetime(2026, 10, 25, 6, tzinfo=dt.UTC)
+    add(zoned, "purchase_orders", po_id="p")
+    for doc, submitted in (("on_time", dt.datetime(2026, 10, 23, 5, tzinfo=dt.UTC)),
+                           ("a_second_late", dt.datetime(2026, 10, 23, 5, 0, 1, tzinfo=dt.UTC))):  # fmt: skip
+        add(zoned, "import_documents", document_id=doc, po_id="p", kind="CHED-P", arrival_at=arrival,
+            submitted_at=submitted)  # fmt: skip
+    setting(zoned, as_of=dt.date(2026, 10, 26), evaluated_at=dt.datetime(2026, 10, 27, tzinfo=dt.UTC))
+    assert fired(zoned, "traces_002_late_ched") == {"a_second_late"}
