@@ -2,7 +2,8 @@
 
     scripts/bench mutation [--rule PSM-001 ...] [--kind boundary ...] [--jobs 2] [--timeout 300]
 
-For every compliance rule (a model with a `rule:` header) each mutant of
+For every compliance rule (a model with a `rule:` header; for a rule that only selects the rows of
+one other model, such as FIN-001, that model) each mutant of
 `neuroerp/devtools/sql_mutants.py` (a flipped boundary, `and` ↔ `or`, a dropped predicate, an
 interval or threshold moved by one unit) is written into a scratch copy of the checkout, and the
 rule's tests (`tests/compliance/test_rules.py -k <rule>`) run against it. A mutant is killed when
@@ -39,7 +40,7 @@ TARGET = 0.90
 @dataclass(frozen=True)
 class RuleFile:
     rule_id: str
-    path: Path  # relative to the checkout
+    path: Path  # relative to the checkout: the rule's model, or the one model it only selects from
 
     @property
     def test_filter(self) -> str:
@@ -56,7 +57,19 @@ class Outcome:
 
 
 def rule_files() -> list[RuleFile]:
-    return [RuleFile(m.rule.id, m.path.relative_to(ROOT)) for m in project_models() if m.rule is not None]
+    """Each rule's model. A rule that only passes on the rows of one other SQL model (FIN-001 selects
+    from finance.skonto_after_window) has nothing of its own to mutate: that model is mutated instead,
+    judged by the rule's tests. A rule over a Python step's table (FIN-002) keeps its empty list."""
+    models = {m.relation: m for m in project_models()}
+    files = []
+    for model in models.values():
+        if model.rule is None:
+            continue
+        source = model
+        if next(mutants(model.path.read_text(encoding="utf-8")), None) is None and len(model.upstream) == 1:
+            source = models.get(model.upstream[0], model)
+        files.append(RuleFile(model.rule.id, source.path.relative_to(ROOT)))
+    return files
 
 
 def scratch_copy(into: Path) -> Path:

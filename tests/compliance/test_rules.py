@@ -273,6 +273,7 @@ def test_psm_002_still_judges_sales_of_articles_deleted_since(db):
     add(db, "articles", article_id="gone", **psm(UNKNOWN, dt.date(2025, 12, 31)), deleted_at=T0)
     add(db, "customers", customer_id="c")
     sale(db, "l", "c", "gone", dt.date(2026, 7, 1))
+    sale(db, "cancelled", "c", "gone", dt.date(2026, 7, 1), status="cancelled")  # found by mutation testing
     assert fired(db, "psm_002_sold_after_authorisation") == {"l"}
 
 
@@ -330,6 +331,7 @@ def test_psm_005_seller_or_a_named_holder_needs_sachkunde(db):
     sale(db, "d", "c", "psm", AS_OF, channel="webshop", warehouse="branch")
     sale(db, "e", "c", "psm", AS_OF, channel="webshop", sold_by="trained")
     sale(db, "f", "c", "seed", AS_OF, channel="webshop")
+    sale(db, "g", "c", "psm", AS_OF, sold_by="untrained", status="cancelled")  # found by mutation testing
     assert subjects(db, "psm_005_staff_without_sachkunde") == {
         "o-a": ("staff", "untrained"), "o-d": ("warehouse", "branch")
     }  # fmt: skip
@@ -341,6 +343,7 @@ def test_psm_007_erp_date_differs_from_the_register(db):
     add(db, "articles", article_id="no_date", **psm(REGISTERED, None))
     add(db, "articles", article_id="risk", **psm(REGISTERED, dt.date(2026, 3, 1), psm_withdrawal_kind="authority_risk"))
     add(db, "articles", article_id="unknown", **psm(UNKNOWN, dt.date(2025, 1, 31)))
+    add(db, "articles", article_id="deleted", **psm(REGISTERED, dt.date(2025, 1, 31)), deleted_at=T0)
     assert fired(db, "psm_007_erp_register_mismatch") == {"earlier", "no_date"}
 
 
@@ -360,7 +363,7 @@ def test_psm_008_stock_or_listing_after_the_sell_out_period(db, until, on_hand, 
     assert fired(db, "psm_008_stock_after_sellout") == ({"a"} if fires else set())
 
 
-def test_psm_004_and_008_leave_deleted_articles_alone(db):
+def test_psm_004_and_psm_008_leave_deleted_articles_alone(db):
     """Found by mutation testing: an article deleted in the ERP is neither stocked nor listed."""
     add(db, "articles", article_id="soon", **psm(UNKNOWN, dt.date(2025, 12, 15)), deleted_at=T0)
     add(db, "articles", article_id="over", **psm(UNKNOWN, dt.date(2025, 12, 14)), deleted_at=T0)
@@ -409,6 +412,7 @@ def test_exp_001_threshold_of_16_percent_and_other_annex_i_limits(db):
     for line, article in (("a", "an16"), ("b", "an159"), ("c", "annex_i"), ("e", "h2o2_35"), ("f", "h2o2_12")):
         sale(db, line, "private", article, AS_OF)
     sale(db, "d", "farm", "an16", AS_OF)
+    sale(db, "cancelled", "private", "an16", AS_OF, status="cancelled")  # found by mutation testing
     assert fired(db, "exp_001_annex_i_to_private") == {"a", "c", "e"}
 
 
@@ -430,6 +434,8 @@ def test_exp_002_statement_for_annex_i_only_from_the_last_12_months(db):
         sale(db, c, c, "kas", order_day)
     add(db, "customers", customer_id="annex_ii_buyer")
     sale(db, "annex_ii", "annex_ii_buyer", "cn", order_day)
+    add(db, "customers", customer_id="private", customer_type="private", is_professional=False)
+    sale(db, "private", "private", "kas", order_day)  # EXP-001's finding (no sale to the public at all), not twice
     assert fired(db, "exp_002_no_customer_statement") == {"stale", "id_checked", "none"}
 
 
@@ -448,17 +454,27 @@ def test_exp_002_the_statement_must_be_issued_and_checked_by_the_day_of_the_sale
     add(db, "customers", customer_id="none")
     sale(db, "cancelled", "none", "kas", order_day, status="cancelled")  # no sale went ahead: nothing to judge
     assert fired(db, "exp_002_no_customer_statement") == {"issued_after", "checked_after", "unchecked"}
+    # the evidence names the last checked statement: an unchecked one is none
+    view = "exp_002_no_customer_statement"
+    last = {c: evidence(db, view, c)["last_statement_on"] for c in ("checked_after", "unchecked")}
+    assert last == {"checked_after": "2026-06-01", "unchecked": None}
+
+
+def _kas_and_its_peers(db) -> None:
+    """Calcium ammonium nitrate of 27 % N from AN (Annex I), in tonnes, and 100 farms that bought 10 t
+    of it each: the peers' 90th percentile is 10 t while fewer than 11 larger lines join them."""
+    add(db, "articles", article_id="kas", unit="t", category="fertilizer", n_from_an_pct=27, precursor_annex="I",
+        precursor_substance="Ammonium nitrate")  # fmt: skip
+    for i in range(100):
+        add(db, "customers", customer_id=f"peer{i}")
+        sale(db, f"peer{i}", f"peer{i}", "kas", dt.date(2026, 3, 1), quantity=10.0)
 
 
 def test_exp_003_usual_quantity_by_own_year_and_peers(db):
     """The review: a first purchase was never judged, and twice the previous maximum fired on
     seasonal top-ups. Peers (other farms) buy 10 t (p90 10 t); the usual quantity is the larger of
     that and the customer's own largest order of the twelve months before."""
-    add(db, "articles", article_id="kas", unit="t", category="fertilizer", n_from_an_pct=27, precursor_annex="I",
-        precursor_substance="Ammonium nitrate")  # fmt: skip
-    for i in range(100):
-        add(db, "customers", customer_id=f"peer{i}")
-        sale(db, f"peer{i}", f"peer{i}", "kas", dt.date(2026, 3, 1), quantity=10.0)
+    _kas_and_its_peers(db)
     for c in ("first_edge", "first_over", "topup", "topup_over", "old_history"):
         add(db, "customers", customer_id=c)
     sale(db, "first_edge", "first_edge", "kas", dt.date(2026, 4, 1), quantity=20.0)  # exactly twice the peers
@@ -470,6 +486,34 @@ def test_exp_003_usual_quantity_by_own_year_and_peers(db):
     sale(db, "long_ago", "old_history", "kas", dt.date(2025, 3, 1), quantity=20.0)  # 396 days before: not this year
     sale(db, "old_history", "old_history", "kas", dt.date(2026, 4, 1), quantity=25.0)
     assert fired(db, "exp_003_unusual_quantity") == {"first_over", "topup_over", "old_history"}
+
+
+def test_exp_003_own_history_is_of_the_same_substance_from_365_days_and_went_ahead(db):
+    """Found by mutation testing: an order exactly 365 days before counts as the customer's own year,
+    one 366 days before does not; a large order of another precursor, a cancelled large order and a
+    product below the Annex I threshold (AN at 15 % N, not reportable) do not raise the usual
+    quantity of, or join, the peers of calcium ammonium nitrate. Peers' usual: 10 t, so 20 t."""
+    _kas_and_its_peers(db)
+    add(db, "articles", article_id="cn", unit="t", category="fertilizer", precursor_annex="II",
+        precursor_substance="Calcium nitrate")  # fmt: skip
+    add(db, "articles", article_id="an15", unit="t", category="fertilizer", n_from_an_pct=15,
+        precursor_substance="Ammonium nitrate")  # fmt: skip
+    day = dt.date(2026, 4, 1)
+    for c, history, quantity in (
+        ("window_edge", ("kas", dt.date(2025, 4, 1), 20.0, "invoiced"), 40.0),  # 365 days: 40 t is twice its own
+        ("window_past", ("kas", dt.date(2025, 3, 31), 20.0, "invoiced"), 40.0),  # 366 days: against the peers
+        ("other_substance", ("cn", dt.date(2025, 9, 1), 30.0, "invoiced"), 25.0),
+        ("cancelled_history", ("kas", dt.date(2025, 9, 1), 20.0, "cancelled"), 25.0),
+        ("not_reportable", None, None),
+    ):  # fmt: skip
+        add(db, "customers", customer_id=c)
+        if history:
+            article, on, tonnes, status = history
+            sale(db, f"{c}-before", c, article, on, quantity=tonnes, status=status)
+            sale(db, c, c, "kas", day, quantity=quantity)
+        else:
+            sale(db, c, c, "an15", day, quantity=25.0)
+    assert fired(db, "exp_003_unusual_quantity") == {"window_past", "other_substance", "cancelled_history"}
 
 
 @pytest.mark.parametrize(
@@ -531,6 +575,24 @@ def test_exp_006_significant_losses_and_short_counts_need_a_case(db):
     assert fired(db, "exp_006_precursor_loss") == {"no_case", "short_count", "annex_ii"}
 
 
+def test_exp_006_only_stock_that_left_as_a_loss_and_a_case_of_loss_or_theft(db):
+    """Found by mutation testing: a sale or a transfer out takes stock away without a loss; a case
+    that is no loss or theft (a suspicious sale) explains no loss; urea is no precursor; with the
+    threshold set to 0 kg (every loss judged) a surplus or a count that matches is still no loss,
+    the smallest one is."""
+    add(db, "articles", article_id="kas", unit="t", n_from_an_pct=27, precursor_substance="Ammonium nitrate")
+    add(db, "articles", article_id="urea", unit="t", category="fertilizer", n_total_pct=46, n_from_an_pct=0)
+    add(db, "stock_movements", movement_id="urea", article_id="urea", quantity=-1, kind="loss")
+    add(db, "suspicious_transactions", case_id="sale_case", kind="suspicious", flagged_at=T0, reported_at=T0)
+    setting(db, precursor_loss_significant_kg=0)
+    for mid, qty, kind, ref in (
+        ("sold", -1, "sale", None), ("moved", -1, "transfer_out", None), ("suspicious_case", -1, "loss", "sale_case"),
+        ("surplus", 2, "adjustment", None), ("count_matches", 0, "adjustment", None), ("one_kg", -0.001, "loss", None),
+    ):  # fmt: skip
+        add(db, "stock_movements", movement_id=mid, article_id="kas", quantity=qty, kind=kind, reference_id=ref)
+    assert fired(db, "exp_006_precursor_loss") == {"suspicious_case", "one_kg"}
+
+
 def test_exp_007_classification_and_the_content_to_judge_it(db):
     add(db, "articles", article_id="kas_missing", n_from_an_pct=27, precursor_substance="Ammonium nitrate")
     add(db, "articles", article_id="kas_ok", n_from_an_pct=27, precursor_annex="I",
@@ -542,6 +604,8 @@ def test_exp_007_classification_and_the_content_to_judge_it(db):
     add(db, "articles", article_id="h2o2_unknown", precursor_annex="I", precursor_substance="Hydrogen peroxide")
     add(db, "articles", article_id="h2o2_ok", precursor_annex="I", precursor_substance="Hydrogen peroxide",
         precursor_concentration_pct=35)  # fmt: skip
+    add(db, "articles", article_id="deleted", n_from_an_pct=27, precursor_substance="Ammonium nitrate",
+        deleted_at=T0)  # deleted in the ERP: nothing left to classify (found by mutation testing)  # fmt: skip
     assert fired(db, "exp_007_precursor_classification") == {"kas_missing", "cn_wrong", "n_unknown", "h2o2_unknown"}
 
 
@@ -606,10 +670,18 @@ def test_enni_002_nutrients_once_the_recording_window_has_passed(db):
     add(db, "manure_deliveries", delivery_id="no_animal", delivered_on=dt.date(2026, 1, 1), n_animal_kg_per_t=None)
     add(db, "manure_deliveries", delivery_id="ok", delivered_on=dt.date(2026, 1, 1))
     assert fired(db, "enni_002_missing_nutrients") == {"no_n", "no_p", "no_animal"}
+    missing = {d: evidence(db, "enni_002_missing_nutrients", d)["missing"] for d in ("no_n", "no_p", "no_animal")}
+    assert missing == {"no_n": ["n_kg_per_t"], "no_p": ["p2o5_kg_per_t"], "no_animal": ["n_animal_kg_per_t"]}
 
 
 def test_enni_002_does_not_judge_animal_nitrogen_the_source_cannot_give(db):
+    """Found by mutation testing: only that very column's absence stops the check, not another
+    optional column of the deliveries (a later contract version may add one) nor a column of the
+    same name in another table."""
     add(db, "manure_deliveries", delivery_id="no_animal", delivered_on=dt.date(2026, 1, 1), n_animal_kg_per_t=None)
+    for table, column in (("manure_deliveries", "carrier_id"), ("purchase_order_lines", "n_animal_kg_per_t")):
+        db.execute("INSERT INTO ops.absent_columns VALUES (?, ?, '1.2', ?)", [table, column, T0])
+    assert fired(db, "enni_002_missing_nutrients") == {"no_animal"}
     db.execute("INSERT INTO ops.absent_columns VALUES ('manure_deliveries', 'n_animal_kg_per_t', '1.1', ?)", [T0])
     assert fired(db, "enni_002_missing_nutrients") == set()
 
@@ -649,7 +721,8 @@ def test_traces_001_documents_by_kind_for_goods_shipped_from_outside_the_eu(db):
 
 def test_traces_001_judges_only_consignments_that_arrived_or_are_due(db):
     add(db, "articles", article_id="fish", import_control="CHED-P")
-    for po, status, expected in (("due", "open", AS_OF), ("later", "open", AS_OF + dt.timedelta(days=1))):
+    for po, status, expected in (("due", "open", AS_OF), ("later", "open", AS_OF + dt.timedelta(days=1)),
+                                 ("cancelled", "cancelled", AS_OF)):  # fmt: skip
         add(db, "purchase_orders", po_id=po, status=status, expected_on=expected)
         add(db, "purchase_order_lines", po_line_id=po, po_id=po, article_id="fish", origin_country_code="PE")
     assert fired(db, "traces_001_missing_document") == {"due"}
@@ -724,6 +797,44 @@ def test_traces_003_without_lots_every_sale_after_arrival_counts_once(db):
     }  # fmt: skip
 
 
+def test_traces_003_only_organic_imports_whose_coi_exists_and_is_not_endorsed(db):
+    """Found by mutation testing. Consignments arrive on 2 March 2026 at 10:00 UTC; the sales are of
+    5 March. Only the consignment with a rejected COI (its CHED, marked endorsed, is no COI) yields a
+    finding; not a conventional line or an organic line shipped from Austria in the same order, a
+    cancelled order, a consignment without any COI (TRACES-001's), a cancelled sale, a sale at the
+    very instant of the arrival, nor sales of other articles."""
+    arrival = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)  # the sale helper books orders at 10:00 UTC
+    add(db, "customers", customer_id="c")
+    add(db, "articles", article_id="conv")
+    for article in ("bio_lot", "bio_eu", "bio_cancelled", "bio_fine"):
+        add(db, "articles", article_id=article, is_organic=True)
+    for article in ("bio_no_coi", "bio_rejected"):
+        add(db, "articles", article_id=article, is_organic=True, import_control="CHED-D")
+    for po, status, lines, documents in (
+        ("mixed", "received", [("bio_lot", "UA", "L-M"), ("conv", "UA", None), ("bio_eu", "AT", None)],
+         [("COI", "rejected")]),
+        ("cancelled", "cancelled", [("bio_cancelled", "UA", None)], [("COI", "rejected")]),
+        ("no_coi", "received", [("bio_no_coi", "UA", None)], [("CHED-D", "endorsed")]),
+        ("rejected", "received", [("bio_rejected", "UA", None)], [("COI", "rejected"), ("CHED-D", "endorsed")]),
+        ("fine", "received", [("bio_fine", "UA", "L-F")], [("COI", "endorsed")]),
+    ):  # fmt: skip
+        add(db, "purchase_orders", po_id=po, status=status)
+        for article, origin, lot in lines:
+            add(db, "purchase_order_lines", po_line_id=f"{po}-{article}", po_id=po, article_id=article,
+                origin_country_code=origin, batch_no=lot)  # fmt: skip
+        for kind, doc_status in documents:
+            add(db, "import_documents", document_id=f"{po}-{kind}", po_id=po, kind=kind, status=doc_status,
+                arrival_at=arrival)  # fmt: skip
+    later = dt.date(2026, 3, 5)
+    for line, article in (("conv", "conv"), ("eu", "bio_eu"), ("cancelled_po", "bio_cancelled"),
+                          ("no_coi", "bio_no_coi"), ("rejected", "bio_rejected")):  # fmt: skip
+        sale(db, line, "c", article, later)
+    sale(db, "cancelled_sale", "c", "bio_rejected", later, status="cancelled")
+    sale(db, "at_arrival", "c", "bio_rejected", arrival.date())
+    assert subjects(db, "traces_003_organic_without_coi") == {"rejected": ("purchase_order", "rejected")}
+    assert evidence(db, "traces_003_organic_without_coi", "rejected")["coi_status"] == "rejected"
+
+
 # ------------------------------------------------------------------------------------ LkSG/EUDR
 
 
@@ -765,6 +876,10 @@ def test_lksg_003_own_imports_arriving_from_the_application_date(db):
         add(db, "purchase_orders", po_id=po, ordered_at=ordered, expected_on=expected, status="open")
         add(db, "purchase_order_lines", po_line_id=po, po_id=po, article_id=art, dds_reference=dds,
             origin_country_code=origin, dispatch_country_code=dispatch, received_at=received)  # fmt: skip
+    add(db, "purchase_orders", po_id="cancelled", ordered_at=ordered, expected_on=dt.date(2027, 1, 5),
+        status="cancelled")  # nothing arrives (found by mutation testing)  # fmt: skip
+    add(db, "purchase_order_lines", po_line_id="cancelled", po_id="cancelled", article_id="soya",
+        origin_country_code="BR")  # fmt: skip
     assert fired(db, "lksg_003_eudr_without_dds") == {"arrives_on", "received_after"}
 
 
@@ -818,6 +933,29 @@ def test_gdpr_002_psm_sales_records_are_kept_five_years(db):
     assert fired(db, "gdpr_002_retention_exceeded") == set()  # kept until the end of 2026
 
 
+def test_gdpr_002_kept_through_the_last_day_and_only_by_what_obliges_it(db):
+    """Found by mutation testing: data may be kept through the last day of its period (31 December)
+    and is overdue from the day after; a request without a legal hold keeps nothing; a supplier's
+    invoice under the same partner id (ids are unique per table only) is no voucher of the customer;
+    a sale of seed is a business letter, not a PSM record (here kept 7 years, longer than a letter),
+    and another customer's PSM sale keeps nobody else's data."""
+    old = dt.datetime(2015, 3, 1, 9, tzinfo=dt.UTC)  # the records themselves: kept until the end of 2021
+    add(db, "articles", article_id="seed", category="seed")
+    for c in ("requested", "supplier_too", "seed_2019"):
+        add(db, "customers", customer_id=c, created_at=old)
+    add(db, "articles", article_id="psm", **PRO_PSM)
+    add(db, "customers", customer_id="psm_buyer", created_at=dt.datetime(2024, 1, 5, tzinfo=dt.UTC))
+    sale(db, "psm", "psm_buyer", "psm", dt.date(2024, 3, 1))  # another customer's PSM record keeps no one else
+    add(db, "gdpr_requests", request_id="r", customer_id="requested", received_at=old, kind="access",
+        status="completed")  # fmt: skip
+    add(db, "invoices", invoice_id="ap", kind="AP", partner_id="supplier_too", invoice_date=dt.date(2020, 1, 10))
+    sale(db, "seed", "seed_2019", "seed", dt.date(2019, 6, 1))  # a letter: kept until 2025-12-31
+    setting(db, retention_years_psm_records=7)
+    assert fired(db, "gdpr_002_retention_exceeded") == {"requested", "supplier_too", "seed_2019"}
+    setting(db, as_of=dt.date(2025, 12, 31))
+    assert fired(db, "gdpr_002_retention_exceeded") == {"requested", "supplier_too"}
+
+
 def test_gdpr_003_business_and_consumer_by_channel(db):
     """The review: phone marketing to businesses needs only presumed consent (§ 7 (2) Nr. 1 UWG);
     § 7 (3) UWG allows e-mail to existing customers who have not objected."""
@@ -845,6 +983,53 @@ def test_gdpr_003_business_and_consumer_by_channel(db):
             after=json.dumps({"purpose": channel, "campaign": "Frühjahr"}))  # fmt: skip
     assert fired(db, "gdpr_003_marketing_without_consent") == {
         "email_prospect", "email_objected", "phone_business_objected", "phone_consumer"
+    }  # fmt: skip
+
+
+def test_gdpr_003_the_instant_of_the_mailing_and_what_counts_as_marketing(db):
+    """Found by mutation testing: a consent given or revoked at the very instant of the export, an
+    order placed at that instant or after it, a cancelled order, a consent or objection for the other
+    channel, and audit rows that are no marketing export (data sharing after its consent was revoked,
+    a master-data update, a product list exported for the campaign)."""
+    sent = dt.datetime(2026, 2, 3, 10, tzinfo=dt.UTC)  # the sale helper books orders at 10:00 UTC
+    before, hour, day = dt.datetime(2025, 6, 1, 9, tzinfo=dt.UTC), dt.timedelta(hours=1), dt.timedelta(days=1)
+    consents = {  # customer: (purpose, granted, revoked)
+        "granted_at_sending": ("marketing_email", sent, None),
+        "granted_after": ("marketing_email", sent + hour, None),
+        "phone_consent_only": ("marketing_phone", before, None),
+        "revoked_at_sending": ("marketing_email", before, sent),
+        "objected_to_phone_only": ("marketing_phone", before, before + day),
+        "phone_granted_and_revoked_after": ("marketing_phone", sent + day, sent + 2 * day),
+        "data_shared": ("data_sharing", before, before + day),
+    }
+    orders = {  # customer: (day, status)
+        "revoked_at_sending": (dt.date(2025, 9, 1), "invoiced"),
+        "objected_to_phone_only": (dt.date(2025, 9, 1), "invoiced"),
+        "cancelled_only": (dt.date(2025, 9, 1), "cancelled"),
+        "bought_after": (sent.date() + day, "invoiced"),
+        "bought_at_sending": (sent.date(), "invoiced"),
+    }
+    exports = {  # customer: (audit action, entity type, purpose), a marketing e-mail export where not named
+        "phone_granted_and_revoked_after": ("export", "customer", "marketing_phone"),  # to a business
+        "data_shared": ("export", "customer", "data_sharing"),  # no marketing, whatever its consent says
+        "channel_changed": ("update", "customer", "marketing_email"),
+        "catalogue": ("export", "article", "marketing_email"),
+    }
+    customers = {*consents, *orders, *exports} - {"catalogue"}
+    for c in sorted(customers):
+        add(db, "customers", customer_id=c, is_professional=c == "phone_granted_and_revoked_after")
+        if c in consents:
+            purpose, granted, revoked = consents[c]
+            add(db, "consents", consent_id=c, customer_id=c, purpose=purpose, granted_at=granted, revoked_at=revoked)
+        if c in orders:
+            sale(db, f"l-{c}", c, "x", orders[c][0], status=orders[c][1])
+    for i, c in enumerate(sorted({*customers, "catalogue"})):
+        action, entity_type, purpose = exports.get(c, ("export", "customer", "marketing_email"))
+        add(db, "audit_log", seq=i, occurred_at=sent, action=action, entity_type=entity_type, entity_id=c,
+            after=json.dumps({"purpose": purpose, "campaign": "Frühjahr"}))  # fmt: skip
+    assert fired(db, "gdpr_003_marketing_without_consent") == {
+        "granted_after", "phone_consent_only", "revoked_at_sending", "cancelled_only", "bought_after",
+        "bought_at_sending",
     }  # fmt: skip
 
 
@@ -890,7 +1075,28 @@ def test_gobd_001_protected_fields_against_the_audit_image(db):
         assert changed == {"net_amount", "gross_amount"}
 
 
-def test_gobd_002_and_003_from_fingerprints(warehouse):
+def test_gobd_001_only_the_invoices_own_create_and_update_images_count(db):
+    """Found by mutation testing: an export's image holds the values at the export, so after a silent
+    change it must not pass for a logged one; another entity with the invoice's id (ids are text,
+    unique per table only, in a source that follows the contract) is not the invoice's trail; a field
+    the trail never recorded is not judged."""
+    later = dt.datetime(2026, 2, 1, 12, tzinfo=dt.UTC)
+    amounts = {"net_amount": "90.00", "tax_amount": "19.00", "gross_amount": "109.00"}
+    _posted(db, "exported", 1)
+    db.execute("UPDATE raw.invoices SET gross_amount = 109, net_amount = 90, updated_at = ? WHERE invoice_id = 'exported'",
+               [later])  # fmt: skip
+    add(db, "audit_log", seq=2, occurred_at=later + dt.timedelta(hours=1), action="export", entity_id="exported",
+        after=json.dumps({"invoice_no": "RE1", "report": "DATEV", **amounts}))  # fmt: skip
+    _posted(db, "1001", 3)
+    add(db, "audit_log", seq=4, occurred_at=later, action="update", entity_type="sales_order", entity_id="1001",
+        after=json.dumps({"partner_id": "c9", **amounts}))  # fmt: skip
+    add(db, "invoices", invoice_id="no_tax_in_trail", posted_at=later, updated_at=later)
+    add(db, "audit_log", seq=5, occurred_at=later, action="create", entity_id="no_tax_in_trail",
+        after=json.dumps({"invoice_no": "RE1", "net_amount": "100.00", "gross_amount": "119.00"}))  # fmt: skip
+    assert fired(db, "gobd_001_invoice_changed_silently") == {"exported"}
+
+
+def test_gobd_002_and_gobd_003_from_fingerprints(warehouse):
     """Two runs of the fingerprinting (it commits its own transactions): seq 3 was never seen, seq 2
     changed and seq 5 vanished between them; seq 0 (of 2014) vanished after its ten years. Seq 7 is
     missing too, but the rows after it are only minutes old. A gap is evidence only where the ERP
@@ -912,6 +1118,23 @@ def test_gobd_002_and_003_from_fingerprints(warehouse):
         ).fetchall() == [("*",)]
         first = warehouse.execute("SELECT first_seen_at FROM compliance.audit_fingerprints WHERE seq = 2").fetchall()
         assert first == [(T0,)]
+    finally:
+        warehouse.execute("DELETE FROM compliance.audit_fingerprints")
+        warehouse.execute("DELETE FROM compliance.settings")
+        warehouse.execute("INSERT INTO compliance.settings SELECT * FROM settings_backup")
+
+
+def test_gobd_003_a_deleted_row_is_reported_through_the_last_day_of_its_ten_years(warehouse):
+    """Found by mutation testing: an audit row of 2015 is kept until 31 December 2025 (ten years
+    from the year end); deleted, it is a finding as of that day, and no longer from the next."""
+    rows = [(1, "t", dt.datetime(2015, 6, 1, 9, tzinfo=dt.UTC), "a"), (2, "t", T0, "b")]
+    try:
+        record_fingerprints(warehouse, _fingerprints(rows), T0)
+        record_fingerprints(warehouse, _fingerprints(rows[1:]), EVALUATED)
+        warehouse.execute("UPDATE compliance.settings SET as_of = DATE '2025-12-31'")
+        assert fired(warehouse, "gobd_003_audit_row_altered") == {"1"}
+        warehouse.execute("UPDATE compliance.settings SET as_of = DATE '2026-01-01'")
+        assert fired(warehouse, "gobd_003_audit_row_altered") == set()
     finally:
         warehouse.execute("DELETE FROM compliance.audit_fingerprints")
         warehouse.execute("DELETE FROM compliance.settings")
@@ -983,6 +1206,25 @@ def test_fin_001_skonto_after_its_window_both_ways(db):
     }  # fmt: skip
 
 
+def test_fin_001_deductions_without_terms_and_the_smallest_ones(db):
+    """Found by mutation testing of finance.skonto_after_window, which FIN-001 selects: a deduction
+    on an invoice with a rate but no period, a period but no rate, or a rate of 0 % has no terms
+    behind it; a 1 % discount is terms; a deduction of 1 euro after the window counts."""
+    add(db, "customers", customer_id="c")
+    for inv, pct, days in (("no_days", 2, None), ("no_rate", None, 10), ("zero", 0, 10), ("one", 1, 10)):
+        add(db, "invoices", invoice_id=inv, invoice_date=dt.date(2026, 3, 4), skonto_pct=pct, skonto_days=days)
+    on_time, late = dt.date(2026, 3, 16), dt.date(2026, 3, 17)  # the deadline moved from Saturday to Monday
+    for pid, inv, paid, skonto in (("no_days", "no_days", on_time, 2), ("no_rate", "no_rate", on_time, 2),
+                                   ("zero", "zero", on_time, 2), ("one_on_time", "one", on_time, 1),
+                                   ("one_late", "one", late, 1)):  # fmt: skip
+        add(db, "payments", payment_id=pid, invoice_id=inv, paid_on=paid, skonto_amount=skonto)
+    view = "fin_001_skonto_after_window"
+    assert {e: evidence(db, view, e)["reason"] for e in fired(db, view)} == {
+        "no_days": "no_skonto_terms", "no_rate": "no_skonto_terms", "zero": "no_skonto_terms",
+        "one_late": "after_window",
+    }  # fmt: skip
+
+
 def test_fin_002_supplier_iban_by_the_iban_library(db):
     for sid, iban in (("valid", "DE89370400440532013000"), ("check_digits", "DE88370400440532013000"),
                       ("too_short", "DE8937040044053201300"), ("outside_sepa", "BR1500000000000010932840814P2"),
@@ -1018,6 +1260,18 @@ def test_fin_004_sanctions_screening_against_the_packaged_list(db):
         "exact": ("supplier", "exact"), "alias": ("supplier", "alias"), "cust": ("customer", "cust")
     }  # fmt: skip
     assert evidence(db, "fin_004_sanctioned_partner", "exact")["programme"] == "BLR"
+
+
+def test_fin_004_one_finding_per_partner_and_no_match_on_legal_forms_alone(db):
+    """Found by mutation testing: a supplier matching three names of one listed entry (Belaruskali,
+    Belaruskali AAT, Belaruskali OAO) is one finding, shown with the entry's first name; a list row
+    that is only a legal form (a damaged export line) must not match a partner whose name is only
+    one either."""
+    add(db, "suppliers", supplier_id="exact", name="Belaruskali OAO")
+    add(db, "suppliers", supplier_id="form_only", name="GmbH & Co. KG")
+    db.execute("INSERT INTO reference.sanctions_list (entry_id, name, programme) VALUES ('broken', 'Ltd.', 'XX')")
+    rows = db.execute("SELECT entity_id, evidence ->> 'listed_name' FROM compliance.fin_004_sanctioned_partner")
+    assert rows.fetchall() == [("exact", "Belaruskali")]
 
 
 # ------------------------------------------------ German days, whatever the server's time zone (issue 18)

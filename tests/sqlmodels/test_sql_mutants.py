@@ -63,3 +63,15 @@ def test_every_mutant_keeps_the_header_and_is_one_valid_statement_that_differs()
         assert body != baseline
         assert len(sqlglot.parse(body, read="duckdb")) == 1
         conn.execute(body).fetchall()  # binds and runs
+
+
+def test_a_rule_that_only_selects_another_models_rows_is_mutated_through_that_model():
+    """FIN-001's SQL only selects finance.skonto_after_window: its logic, and so its mutants, are
+    there. FIN-002 reads a Python step's table: nothing of SQL to mutate, the rule's file stays."""
+    from bench.mutation import rule_files
+
+    files = {r.rule_id: r.path.as_posix() for r in rule_files()}
+    assert files["FIN-001"] == "dbt_like_sql/finance/skonto_after_window.sql"
+    assert files["FIN-002"] == "dbt_like_sql/compliance/fin_002_invalid_supplier_iban.sql"
+    assert files["PSM-001"] == "dbt_like_sql/compliance/psm_001_no_sachkunde.sql"
+    assert len(files) == 35
