@@ -1,6 +1,6 @@
 """Mutation testing of the Python packages with mutmut 3: how many planted bugs do their tests catch?
 
-    scripts/bench mutation --python ingest [--python events ...] [--sample 120] [--chunk 40]
+    scripts/bench mutation --python ingest [--python events ...] [--sample 100]
     scripts/bench mutation --python events --rerun-survivors     # after new tests: only last run's survivors
 
 For each package (`neuroerp.devtools.py_mutants.PACKAGES`) in a scratch copy of the checkout:
@@ -12,8 +12,9 @@ run calls the package's tests once and records which tests call each function; e
 runs only those tests (`-x`, forked from the warm process), against one throw-away PostgreSQL
 started for the whole run. A mutant is killed when its tests fail or time out, survives when they
 pass, and has no tests when no selected test calls its function (counted as not killed).
-Between chunks of mutants the run waits while /work/notes/quiet holds a file (someone measuring),
-and runs with nice 10 and one worker. Prints the score per package, per module and per kind and
+While the folder named by NEUROERP_BENCH_QUIET_DIR holds a file (a benchmark measuring on the same
+machine), mutmut and its workers are stopped
+(SIGSTOP) and continued after; it runs with nice 10 and one worker. Prints the score per package, per module and per kind and
 lists every survivor with its diff; equivalent survivors (`EQUIVALENT`) are shown and left out of
 the score. Results: bench/results/mutation-python-<package>.json. Not part of CI (minutes per package).
 """
@@ -49,19 +50,37 @@ from neuroerp.devtools.py_mutants import (
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
 TARGET = 0.75
-QUIET = Path("/work/notes/quiet")
+QUIET = Path(os.environ.get("NEUROERP_BENCH_QUIET_DIR", "/nonexistent"))
 ALSO_COPY = ["assets/", "pipelines/", "sensors/", "dbt_like_sql/", "bench/", "scripts/"]
 KILLED = {"killed", "timeout"}
 
 
 def wait_for_quiet() -> None:
-    """Someone is measuring latency while /work/notes/quiet holds a file: wait, then go on."""
+    """Someone is measuring latency while the quiet folder holds a file: wait, then go on."""
     announced = False
     while QUIET.is_dir() and any(QUIET.iterdir()):
         if not announced:
             print("  waiting for a quiet window to end …", flush=True)
             announced = True
         time.sleep(10)
+
+
+def pause_in_quiet_windows(mutmut: subprocess.Popen) -> None:
+    """Wait for mutmut; while someone measures (a file in the quiet folder) it is stopped, all of
+    its processes, and continued after. A mutant whose tests were stopped past their time limit
+    comes back as a timeout, and timeouts are judged again afterwards (`recheck_timeout`)."""
+    stopped_since = None
+    while mutmut.poll() is None:
+        quiet = QUIET.is_dir() and any(QUIET.iterdir())
+        if quiet and stopped_since is None:
+            os.killpg(mutmut.pid, signal.SIGSTOP)
+            stopped_since = time.monotonic()
+            print("  quiet window: mutmut paused …", flush=True)
+        elif not quiet and stopped_since is not None:
+            os.killpg(mutmut.pid, signal.SIGCONT)
+            print(f"  … resumed after {time.monotonic() - stopped_since:.0f} s", flush=True)
+            stopped_since = None
+        time.sleep(5)
 
 
 def _env(copy: Path, pg_url: str, mutants_on_path: bool) -> dict[str, str]:
@@ -98,7 +117,7 @@ def recheck_timeout(copy: Path, env: dict[str, str], name: str, limit: float = 3
     return "survived" if done.returncode == 0 else "killed"
 
 
-def run_package(package: Package, size: int, chunk: int, only: set[str] | None, pg_url: str, log: Path) -> dict:
+def run_package(package: Package, size: int, only: set[str] | None, pg_url: str, log: Path) -> dict:
     from bench.mutation import scratch_copy
 
     started = time.perf_counter()
@@ -116,20 +135,15 @@ def run_package(package: Package, size: int, chunk: int, only: set[str] | None, 
         print(f"{package.name}: {len(everything)} mutants, {len(noise)} noise dropped, {len(candidates)} left; "
               f"running {len(chosen)}{' (a sample, seed 18)' if len(chosen) < len(candidates) else ''}", flush=True)  # fmt: skip
         env = _env(copy, pg_url, mutants_on_path=True)
-        for i in range(0, len(chosen), chunk or len(chosen) or 1):
-            wait_for_quiet()
-            names = chosen[i : i + (chunk or len(chosen))]
-            with log.open("a", encoding="utf-8") as out:
-                mutmut = subprocess.Popen([*_mutmut(), "run", "--max-children", "1", *names], cwd=copy, env=env,
-                                          stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-                try:
-                    mutmut.wait()
-                finally:  # stopped early: its fork server and workers go too
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(mutmut.pid, signal.SIGKILL)
-            done = {m["name"]: m for m in listed(copy, env, "status")}
-            killed = sum(done[n]["status"] in KILLED for n in chosen[: i + len(names)])
-            print(f"  {i + len(names)} of {len(chosen)} run, {killed} killed", flush=True)
+        wait_for_quiet()
+        with log.open("a", encoding="utf-8") as out:
+            mutmut = subprocess.Popen([*_mutmut(), "run", "--max-children", "1", *chosen], cwd=copy, env=env,
+                                      stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+            try:
+                pause_in_quiet_windows(mutmut)
+            finally:  # stopped early: its fork server and workers go too
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(mutmut.pid, signal.SIGKILL)
         status = {m["name"]: m["status"] for m in listed(copy, env, "status")}
         for name in [n for n in chosen if status[n] == "timeout"]:
             status[name] = recheck_timeout(copy, env, name)
@@ -196,8 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--python", action="append", required=True, choices=sorted(PACKAGES), metavar="PACKAGE",
                         help=f"package under neuroerp/ (repeatable): {', '.join(sorted(PACKAGES))}")  # fmt: skip
-    parser.add_argument("--sample", type=int, default=120, help="mutants per package at most (0: all)")
-    parser.add_argument("--chunk", type=int, default=40, help="mutants per mutmut run; quiet-window check between")
+    parser.add_argument("--sample", type=int, default=100, help="mutants per package at most (0: all)")
     parser.add_argument("--mutant", action="append", help="run only this mutant (repeatable)")
     parser.add_argument("--rerun-survivors", action="store_true",
                         help="run only the survivors of the last results file; its killed ones stay killed")  # fmt: skip
@@ -215,7 +228,7 @@ def main(argv: list[str] | None = None) -> None:
             only = set(args.mutant) if args.mutant else None
             if previous:
                 only = {r["name"] for r in previous["rows"] if r["status"] not in KILLED}
-            result = run_package(package, args.sample, args.chunk, only, pg.url, log)
+            result = run_package(package, args.sample, only, pg.url, log)
             if previous:  # the earlier kills stand: tests were only added
                 rerun = {r["name"] for r in result["rows"]}
                 result["rows"] = [r for r in previous["rows"] if r["name"] not in rerun] + result["rows"]
