@@ -148,6 +148,10 @@ def report(outcomes: list[Outcome], wall: float) -> dict:
 
 
 def main() -> None:
+    if "--python" in sys.argv[1:]:  # the Python packages, with mutmut: bench/mutation_python.py
+        from bench.mutation_python import main as python_main
+
+        return python_main(sys.argv[1:])
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rule", action="append", help="rule id, e.g. PSM-001 (repeatable; default: all)")
     parser.add_argument("--kind", action="append", choices=["boundary", "logic", "drop", "shift"])

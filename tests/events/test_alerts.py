@@ -5,13 +5,14 @@ Bad inputs tried: the same cases on a second run (no second alert), a case resol
 alert per episode), medium and acknowledged cases
 (no alert), a tenant id with dots and spaces (one subject token), a republish of alerts the server
 already stored (dropped by the server via Nats-Msg-Id), the server down (alerts stay unpublished
-with the error) and back (published once).
+with the error) and back (published once), a stream of our name that takes other subjects.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import shutil
 import socket
 import subprocess
@@ -121,6 +122,13 @@ def test_each_critical_or_high_case_raises_one_alert(warehouse):
     assert raise_alerts(warehouse, NOW) == 2
     rows = warehouse.execute(f"SELECT alert_id, severity, published_at FROM {ALERTS} ORDER BY 1").fetchall()
     assert rows == [("c1", "critical", None), ("c2", "high", None), ("c3", "high", None), ("c5", "high", None)]
+    (payload,) = warehouse.execute(f"SELECT payload FROM {ALERTS} WHERE alert_id = 'c1'").fetchone()
+    assert json.loads(payload) == {
+        "alert_id": "c1", "tenant_id": "T1", "area": "psm", "severity": "critical", "rule_id": "PSM-001",
+        "subject_type": "customer", "subject_id": "C1", "opened_at": NOW.isoformat(), "raised_at": NOW.isoformat(),
+        "recommendation": "prüfen", "legal_basis": "PflSchG",
+    }  # fmt: skip
+    assert '"prüfen"' in payload  # UTF-8 as written, not \u escapes, for whoever reads the stream
     assert subject_for("Agrar Nord.GmbH", "psm") == "neuroerp.alerts.Agrar_Nord_GmbH.psm"
 
 
@@ -168,6 +176,7 @@ def test_alerts_are_published_once_and_a_failed_publish_waits_for_the_next_run(w
         )
         published_at, attempts, error = row.fetchone()
         assert published_at is None and attempts == 1 and "cannot connect" in error
+        assert "NoServersError" in error  # the refusal itself, not a timeout of endless retries
     finally:
         nats_server.start()
     back = publish_pending(warehouse, nats_server.url, NOW)
@@ -195,3 +204,27 @@ def test_the_alerts_asset_raises_and_publishes_in_a_dagster_run(tmp_path, nats_s
     (check,) = result.get_asset_check_evaluations()
     assert check.check_name == UNPUBLISHED and check.passed
     assert ("neuroerp.alerts.T9.psm", "asset-case") in {(s, i) for s, i, _ in stream_messages(nats_server.url)}
+
+
+def test_a_stream_of_our_name_for_other_subjects_leaves_the_alerts_pending_with_the_error(warehouse, tmp_path):
+    server = NatsServer(tmp_path / "nats")
+    server.start()
+    try:
+
+        async def foreign_stream():
+            import nats
+
+            nc = await nats.connect(server.url)
+            await nc.jetstream().add_stream(name=STREAM, subjects=["elsewhere.>"])
+            await nc.close()
+
+        asyncio.run(foreign_stream())
+        add_case(warehouse, "c1")
+        raise_alerts(warehouse, NOW)
+        result = publish_pending(warehouse, server.url, NOW, timeout_s=1)
+        assert (result.sent, result.failed) == (0, 1)
+        assert result.errors[0].startswith(f"publishing to NATS at {server.url} failed: NoStreamResponseError")
+        (error,) = warehouse.execute(f"SELECT last_error FROM {ALERTS} WHERE published_at IS NULL").fetchone()
+        assert error == result.errors[0]
+    finally:
+        server.stop()

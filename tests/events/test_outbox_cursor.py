@@ -2,9 +2,10 @@
 exactly once, whatever the order of commits, in bounded batches.
 
 Bad inputs tried: a transaction that began (and stamped created_at) earlier but commits later; a
-transaction still open across several polls of a backlog; duplicate reads from the same cursor;
-payloads that are not JSON, JSON that is not an object, empty payloads; a source that is down;
-a cursor of the other dialect.
+transaction still open across several polls of a backlog, and one open while the reader starts;
+duplicate reads from the same cursor; payloads that are not JSON, JSON that is not an object, empty
+payloads; an empty event type; a SQLite timestamp that is not one; a source that is down; a cursor
+of the other dialect.
 """
 
 from __future__ import annotations
@@ -46,6 +47,34 @@ def test_a_transaction_that_began_earlier_and_commits_later_is_read_exactly_once
     assert read_batch(pg_url, second.cursor).events == []
     # the same cursor reads the same rows again (what makes a retried tick's run key the same)
     assert [e.id for e in read_batch(pg_url, first.cursor).events] == [early[0]]
+
+
+def test_rows_committed_above_the_horizon_before_the_reader_starts_are_not_replayed(pg_url):
+    make_source(pg_url)
+    with pg_connect(pg_url) as slow:
+        held = row()
+        slow.execute(INSERT_PG, held)  # an older transaction left open: the snapshot's xmin stays behind
+        history = insert(pg_url, row())  # commits before the reader starts, above that xmin
+        begin = read_batch(pg_url, None)
+        assert begin.events == [] and begin.more is False
+        assert [i for _, i in begin.cursor.seen] == history  # known, so not delivered later
+        slow.commit()
+    assert [e.id for e in read_batch(pg_url, begin.cursor).events] == [held[0]]
+
+
+def test_an_event_carries_its_row_and_an_empty_type_is_reported(pg_url):
+    make_source(pg_url)
+    start = read_batch(pg_url, None).cursor
+    at = dt.datetime(2026, 11, 27, 12, 34, 56)
+    good, blank = row("invoice.created", at=at), row("", payload="[1]")
+    insert(pg_url, good, blank)
+    events = {e.id: e for e in read_batch(pg_url, start).events}
+    e = events[good[0]]
+    assert (e.event_type, e.aggregate_type, e.aggregate_id, e.tenant_id, e.created_at, e.problem) == (
+        "invoice.created", "invoice", good[3], "T1", at, None
+    )  # fmt: skip
+    assert events[blank[0]].event_type == ""
+    assert events[blank[0]].problem == "event_type is empty; payload is JSON but not an object (list)"
 
 
 def test_a_backlog_drains_in_bounded_batches_while_a_transaction_stays_open(pg_url):
@@ -92,6 +121,26 @@ def test_the_sqlite_demo_source_is_read_by_commit_order(sqlite_url):
         read_batch("postgresql+psycopg://u:p@127.0.0.1:1/x", cursor)
 
 
+def test_the_sqlite_source_s_timestamps_are_parsed_and_a_malformed_one_is_reported(sqlite_url):
+    make_source(sqlite_url)
+    begin = read_batch(sqlite_url, None)
+    assert begin.events == [] and begin.more is False
+    at = dt.datetime(2026, 11, 27, 12, 34, 56)
+    good, bad = row(at=at), (*row(payload="nope")[:5], "gestern 12 Uhr")
+    insert(sqlite_url, good, bad)
+    events = {e.id: e for e in read_batch(sqlite_url, begin.cursor).events}
+    assert events[good[0]].created_at == at and events[good[0]].problem is None
+    assert events[bad[0]].created_at is None
+    assert events[bad[0]].problem.startswith("created_at is not a timestamp ('gestern 12 Uhr'); payload is not JSON")
+
+
+def test_a_cursor_stored_before_the_keyset_and_the_memory_of_ids_existed_still_loads():
+    old = OutboxCursor.from_json('{"dialect": "postgresql", "horizon": "812"}')
+    assert old == OutboxCursor("postgresql", 812, None, [], [])
+    again = OutboxCursor.from_json(OutboxCursor("postgresql", 9, (10, "b"), [(10, "a")], ["x"]).to_json())
+    assert again == OutboxCursor("postgresql", 9, (10, "b"), [(10, "a")], ["x"])
+
+
 def test_a_source_that_is_down_raises_the_clear_message_at_once():
     url = "postgresql+psycopg://erp:secret@127.0.0.1:1/erp"
     with pytest.raises(SourceUnavailable, match="port 1") as raised:
@@ -113,3 +162,9 @@ def test_an_event_the_erp_marks_published_after_it_was_read_is_not_delivered_aga
     forgetful = OutboxCursor.from_json(first.cursor.to_json())
     forgetful.recent = []
     assert [e.id for e in read_batch(pg_url, forgetful).events] == [event_id]
+    # a new event and another update of the delivered one in the same batch: one event, one re-read
+    (fresh,) = insert(pg_url, row())
+    with pg_connect(pg_url) as conn:
+        conn.execute("UPDATE eventbus.outbox_events SET retry_count = 1 WHERE id = %s", (event_id,))
+    third = read_batch(pg_url, second.cursor)
+    assert [e.id for e in third.events] == [fresh] and third.reread == 1
