@@ -126,7 +126,7 @@ def test_each_critical_or_high_case_raises_one_alert(warehouse):
     assert json.loads(payload) == {
         "alert_id": "c1", "tenant_id": "T1", "area": "psm", "severity": "critical", "rule_id": "PSM-001",
         "subject_type": "customer", "subject_id": "C1", "opened_at": NOW.isoformat(), "raised_at": NOW.isoformat(),
-        "recommendation": "prüfen", "legal_basis": "PflSchG",
+        "recommendation": "prüfen", "legal_basis": "PflSchG", "case_id": "c1", "reopened": 0,
     }  # fmt: skip
     assert '"prüfen"' in payload  # UTF-8 as written, not \u escapes, for whoever reads the stream
     assert subject_for("Agrar Nord.GmbH", "psm") == "neuroerp.alerts.Agrar_Nord_GmbH.psm"
