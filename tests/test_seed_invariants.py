@@ -39,6 +39,7 @@ from neuroerp.ingest.types import raw_table_ddl
 from neuroerp.ingest.validation import find_problems, table_schema
 from neuroerp.project import EXTERNAL, SQL_ROOT
 from neuroerp.seed import master, records, trade
+from neuroerp.seed.catalog import AsOfBeyondRegister
 from neuroerp.seed.context import TENANTS, Context
 from neuroerp.seed.generator import Dataset, generate
 from neuroerp.seed.violations import FOUND_WITH
@@ -55,6 +56,7 @@ FIXED = [  # (seed, scale, as-of day): the same data every day
     (6, 0.01, dt.date(2027, 1, 1)),  # a new year
     (10, 0.05, dt.date(2026, 6, 1)),  # at these sizes rows pile up at the as-of boundary
     (9, 0.1, dt.date(2026, 11, 27)),
+    (11, 0.01, dt.date(2035, 6, 1)),  # long after most authorisations of the packaged register ended
 ]
 COMBOS = [*FIXED, (1, 0.01, TODAY), (8, 0.05, TODAY)]  # and today, the day `neuroerp demo` generates
 IDS = [f"seed{s}-scale{scale}-{day}" for s, scale, day in COMBOS]
@@ -194,6 +196,14 @@ def test_the_manifest_holds_on_every_combination(combo):
         if p.entity_id in clean[key]:
             crossed.append((p.rule, p.detail["edge"]))
     assert not crossed, crossed[:3]
+
+
+def test_an_as_of_day_past_every_authorisation_of_the_register_is_refused_with_the_reason():
+    """Years ahead, the demo needs plant protection products that may still be sold: up to the
+    register's last sell-out day it swaps them into the sample (the 2035 combination above), after
+    it a clear error instead of numpy's `high <= 0` from deep inside a planter."""
+    with pytest.raises(AsOfBeyondRegister, match="too late for the packaged BVL register"):
+        generate(seed=1, scale=0.01, as_of=dt.date(2041, 1, 1))
 
 
 def test_the_combinations_reach_the_as_of_boundary():

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from neuroerp.contract import TABLES
+from neuroerp.seed.catalog import AsOfBeyondRegister
 from neuroerp.seed.generator import Dataset, generate
 from neuroerp.source.database import create_schema as create_source_schema
 from neuroerp.source.database import create_source_engine, missing_tables, row_counts, truncate_all
@@ -63,7 +64,10 @@ def seed_source(
                 "pass --replace to empty the contract tables first"
             )
         started = time.perf_counter()
-        dataset: Dataset = generate(seed=seed, scale=scale, as_of=as_of, progress=on_stage)
+        try:
+            dataset: Dataset = generate(seed=seed, scale=scale, as_of=as_of, progress=on_stage)
+        except AsOfBeyondRegister as exc:
+            raise SeedError(f"{exc}; nothing written") from exc
         generated = time.perf_counter()
         if filled:
             truncate_all(engine)

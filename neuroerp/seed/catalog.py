@@ -149,6 +149,15 @@ OTHERS = [
 ]
 # fmt: on
 
+
+class AsOfBeyondRegister(ValueError):
+    """The demo data's as-of day lies past every authorisation of the packaged BVL register."""
+
+
+# the PSM rules' breaks need products still authorised well after the as-of day (PSM-007: 200 days)
+LONG_LIVED = dt.timedelta(days=365)
+SELL_OUT = dt.timedelta(days=180)  # about the six months' sell-out period after an authorisation ends
+MIN_LONG_LIVED_PSM = 3
 LIQUID_FORMULATIONS = {"EC", "SC", "SL", "EW", "OD", "SE", "ME", "CS", "DC", "ZC", "SU", "AL", "EO", "FS"}
 
 
@@ -285,10 +294,22 @@ def other_templates() -> list[Template]:
     return out
 
 
-def psm_templates(rng: np.random.Generator, n_products: int) -> list[Template]:
-    """PSM articles: real products and numbers of the BVL register, in one or two packs."""
+def psm_templates(rng: np.random.Generator, n_products: int, as_of: dt.date) -> list[Template]:
+    """PSM articles: real products and numbers of the BVL register, in one or two packs.
+
+    A random sample of the register mostly holds authorisations that end within two years; for a
+    later as-of day it may hold none still sellable, and the PSM rules' breaks need some. The sample
+    then swaps its earliest-ending products for the register's latest-ending ones, without drawing
+    again, so the data of an as-of day the sample already suits stays as it was."""
     register = reference.bvl_products()
+    last_sale = register["authorised_until"].max() + SELL_OUT
+    if as_of > last_sale:
+        raise AsOfBeyondRegister(
+            f"as-of day {as_of} is too late for the packaged BVL register: its last authorisation may be sold "
+            f"until {last_sale}, so no plant protection product could still be sold; choose an earlier as-of day"
+        )
     chosen = rng.choice(register.height, size=min(n_products, register.height), replace=False)
+    chosen = _with_long_lived(register["authorised_until"].to_list(), chosen.tolist(), as_of)
     out = []
     for row in register[np.sort(chosen).tolist()].iter_rows(named=True):
         liquid = row["formulation"] in LIQUID_FORMULATIONS
@@ -346,11 +367,24 @@ CATEGORY_SHARES = {
 }  # fmt: skip
 
 
-def build_catalogue(rng: np.random.Generator, n_articles: int) -> list[Variant]:
+def _with_long_lived(until: list[dt.date], chosen: list[int], as_of: dt.date) -> list[int]:
+    """`chosen` with at least MIN_LONG_LIVED_PSM products authorised past as_of + LONG_LIVED."""
+    lives = [i for i in chosen if until[i] > as_of + LONG_LIVED]
+    missing = min(MIN_LONG_LIVED_PSM, len(chosen)) - len(lives)
+    if missing <= 0:
+        return chosen
+    taken = set(chosen)
+    latest = sorted((i for i in range(len(until)) if i not in taken), key=lambda i: (until[i], i), reverse=True)
+    earliest = sorted((i for i in chosen if i not in lives), key=lambda i: (until[i], i))
+    swap_out = set(earliest[:missing])
+    return [i for i in chosen if i not in swap_out] + latest[:missing]
+
+
+def build_catalogue(rng: np.random.Generator, n_articles: int, as_of: dt.date) -> list[Variant]:
     """n_articles variants over all categories, every essential template included."""
     counts = {c: max(2, round(n_articles * s)) for c, s in CATEGORY_SHARES.items()}
     pools = {
-        "psm": psm_templates(rng, math.ceil(counts["psm"] / 2)),
+        "psm": psm_templates(rng, math.ceil(counts["psm"] / 2), as_of),
         "fertilizer": fertiliser_templates(),
         "seed": seed_templates(),
         "feed": feed_templates(),

@@ -146,7 +146,7 @@ CATEGORY_PREFIX = {"psm": "P", "fertilizer": "D", "seed": "S", "feed": "F", "gra
 
 def articles(ctx: Context, t: TenantProfile, supplier_df: pl.DataFrame) -> pl.DataFrame:
     rng = ctx.rng(t.tenant_id, "articles")
-    variants = build_catalogue(rng, ctx.count("articles", t))
+    variants = build_catalogue(rng, ctx.count("articles", t), ctx.as_of)
     n = len(variants)
     active_suppliers = supplier_df.filter(pl.col("deleted_at").is_null())
     by_trade: dict[str, list[str]] = {}
