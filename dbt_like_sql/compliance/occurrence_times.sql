@@ -77,7 +77,7 @@ events as (
     union all
     select
         w.violation_id,
-        cast(m.delivered_on as timestamptz)
+        cast(m.delivered_on as timestamp) at time zone 'Europe/Berlin'
     from wanted as w
     join raw.manure_deliveries as m on m.delivery_id = w.entity_id
     where w.entity_type = 'manure_delivery'
@@ -95,18 +95,19 @@ events as (
     from wanted as w
     join raw.stock_movements as m on m.movement_id = w.entity_id
     where w.entity_type = 'stock_movement'
-    -- an invoice: its date; a payment: when it was paid
+    -- an invoice: its date; a payment: when it was paid (a day begins at German midnight, whatever
+    -- the session's time zone)
     union all
     select
         w.violation_id,
-        cast(i.invoice_date as timestamptz)
+        cast(i.invoice_date as timestamp) at time zone 'Europe/Berlin'
     from wanted as w
     join raw.invoices as i on i.invoice_id = w.entity_id
     where w.entity_type = 'invoice'
     union all
     select
         w.violation_id,
-        cast(p.paid_on as timestamptz)
+        cast(p.paid_on as timestamp) at time zone 'Europe/Berlin'
     from wanted as w
     join raw.payments as p on p.payment_id = w.entity_id
     where w.entity_type = 'payment'
@@ -114,7 +115,8 @@ events as (
     union all
     select
         w.violation_id,
-        cast(make_date(try_cast(regexp_extract(w.entity_id, '/(\d{4})$', 1) as integer), 12, 31) as timestamptz)
+        cast(make_date(try_cast(regexp_extract(w.entity_id, '/(\d{4})$', 1) as integer), 12, 31) as timestamp)
+            at time zone 'Europe/Berlin'
     from wanted as w
     where w.entity_type = 'tenant_year'
     -- an audit entry: when it was written; a missing one (a gap in the sequence, keyed 'first..last'):

@@ -1364,3 +1364,22 @@ def test_a_ched_is_due_at_the_arrivals_wall_clock_time_across_the_end_of_summer_
             submitted_at=submitted)  # fmt: skip
     setting(zoned, as_of=dt.date(2026, 10, 26), evaluated_at=dt.datetime(2026, 10, 27, tzinfo=dt.UTC))
     assert fired(zoned, "traces_002_late_ched") == {"a_second_late"}
+
+
+def test_an_event_known_only_by_its_day_happened_at_german_midnight_in_any_session_time_zone(zoned):
+    """The scores' look-back window reads compliance.occurrence_times: a delivery, an invoice, a
+    payment or a yearly duty known only by its day began at midnight in Germany, not in the session's
+    zone (a server in UTC put them an hour late, one in Tokyo eight hours early: on the day before)."""
+    (model,) = [m for m in load_models(SQL_ROOT, EXTERNAL) if m.relation == "compliance.occurrence_times"]
+    zoned.execute("CREATE TABLE compliance.violations (violation_id VARCHAR, case_id VARCHAR, entity_type VARCHAR, "
+                  "entity_id VARCHAR)")  # fmt: skip
+    add(zoned, "manure_deliveries", delivery_id="winter", delivered_on=dt.date(2026, 1, 1))
+    add(zoned, "invoices", invoice_id="summer", invoice_date=dt.date(2026, 7, 1))
+    for entity_type, entity_id in (("manure_delivery", "winter"), ("invoice", "summer"), ("tenant_year", "t/2025")):
+        zoned.execute("INSERT INTO compliance.violations VALUES (?, 'case', ?, ?)", [entity_id, entity_type, entity_id])
+    rows = zoned.execute(f"SELECT entity_id, occurred_at FROM ({model.sql}) ORDER BY 1").fetchall()
+    assert rows == [
+        ("summer", dt.datetime(2026, 6, 30, 22, tzinfo=dt.UTC)),  # summer time: UTC+2
+        ("t/2025", dt.datetime(2025, 12, 30, 23, tzinfo=dt.UTC)),  # 31 December, the end of the year's duty
+        ("winter", dt.datetime(2025, 12, 31, 23, tzinfo=dt.UTC)),
+    ]
