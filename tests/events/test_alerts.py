@@ -132,6 +132,15 @@ def test_each_critical_or_high_case_raises_one_alert(warehouse):
     assert subject_for("Agrar Nord.GmbH", "psm") == "neuroerp.alerts.Agrar_Nord_GmbH.psm"
 
 
+def test_a_case_without_its_opening_instant_still_alerts(warehouse):
+    """A ledger written before cases kept `opened_at` (it is nullable) must not stop every alert."""
+    add_case(warehouse, "old", "critical")
+    warehouse.execute("UPDATE compliance.cases SET opened_at = NULL")
+    assert raise_alerts(warehouse, NOW) == 1
+    (payload,) = warehouse.execute(f"SELECT payload FROM {ALERTS}").fetchone()
+    assert json.loads(payload)["opened_at"] is None
+
+
 def test_a_reopened_case_alerts_again_once_per_episode(warehouse):
     add_case(warehouse, "c1", "critical")
     assert raise_alerts(warehouse, NOW) == 1
