@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from neuroerp.devtools.sql_mutants import mutants, original_text
+from neuroerp.devtools.sql_mutants import EQUIVALENT, mutants, original_text
 from neuroerp.project import project_models
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -108,6 +108,8 @@ def mutate_rule(copy: Path, rule: RuleFile, kinds: set[str], timeout: float) -> 
         for mutant in mutants(text):
             if mutant.kind in kinds:
                 status, seconds = run_tests(copy, rule, mutant.text, timeout)
+                if status == "survived" and (rule.rule_id, mutant.description) in EQUIVALENT:
+                    status = "equivalent"
                 outcomes.append(Outcome(rule.rule_id, mutant.kind, mutant.description, status, seconds))
         return outcomes
     finally:
@@ -121,27 +123,32 @@ def report(outcomes: list[Outcome], wall: float) -> dict:
         per_rule[o.rule_id][o.status] += 1
         per_kind[o.kind][o.status] += 1
 
+    def row(counts: Counter) -> str:
+        killed = counts["killed"] + counts["timeout"]
+        return f"{sum(counts.values()):>8}{killed:>8}{counts['survived']:>9}{counts['equivalent']:>7}{score(counts):>7}"
+
     def score(counts: Counter) -> str:
         judged = counts["killed"] + counts["timeout"] + counts["survived"]
         return f"{(counts['killed'] + counts['timeout']) / judged:.0%}" if judged else "-"
 
-    print(f"\n{'rule':<12}{'mutants':>8}{'killed':>8}{'survived':>9}{'score':>7}  note")
+    header = f"{'mutants':>8}{'killed':>8}{'survived':>9}{'equiv.':>7}{'score':>7}"
+    print(f"\n{'rule':<12}{header}  note")
     for rule_id, counts in sorted(per_rule.items()):
         note = "baseline failed: not judged" if counts["baseline"] else ("no tests" if counts["no tests"] else "")
-        killed = counts["killed"] + counts["timeout"]
-        print(f"{rule_id:<12}{sum(counts.values()):>8}{killed:>8}{counts['survived']:>9}{score(counts):>7}  {note}")
-    print(f"\n{'kind':<12}{'mutants':>8}{'killed':>8}{'survived':>9}{'score':>7}")
+        print(f"{rule_id:<12}{row(counts)}  {note}")
+    print(f"\n{'kind':<12}{header}")
     for kind, counts in sorted(per_kind.items()):
         if kind != "-":
-            killed = counts["killed"] + counts["timeout"]
-            print(f"{kind:<12}{sum(counts.values()):>8}{killed:>8}{counts['survived']:>9}{score(counts):>7}")
+            print(f"{kind:<12}{row(counts)}")
     total = sum((c for k, c in per_kind.items() if k != "-"), Counter())
     print(f"\nall rules: {score(total)} of mutants killed (target {TARGET:.0%}), {wall:.0f} s")
-    survivors = [o for o in outcomes if o.status == "survived"]
+    survivors = [o for o in outcomes if o.status in ("survived", "equivalent")]
     if survivors:
         print("\nsurvivors (a missing test, or an equivalent mutant to explain):")
         for o in survivors:
             print(f"  {o.rule_id:<10} {o.kind:<9} {o.description}")
+            if o.status == "equivalent":
+                print(f"             equivalent: {EQUIVALENT[(o.rule_id, o.description)]}")
     return {"wall_s": round(wall, 1), "per_rule": {k: dict(v) for k, v in per_rule.items()},
             "per_kind": {k: dict(v) for k, v in per_kind.items()},
             "survivors": [o.__dict__ for o in survivors]}  # fmt: skip

@@ -162,3 +162,27 @@ def _format(value: float) -> str:
 def _shorten(sql: str, width: int = 90) -> str:
     sql = " ".join(sql.split())
     return sql if len(sql) <= width else sql[: width - 1] + "…"
+
+
+# Survivors shown to be equivalent: (rule, mutant description) → why no test can tell them apart.
+# The score leaves them out; bench/mutation.py prints each with its reason.
+EQUIVALENT: dict[tuple[str, str], str] = {
+    ("ENNI-001", "d.reported_on > d.report_due → d.reported_on >= d.report_due"): (
+        "the evidence's 'reported late' label: a report on its due day is no finding, so the label is never "
+        "shown for it"
+    ),
+    ("EXP-003", "without NOT a.substance IS NULL"): (
+        "a line without substance matches no peer group (the join `using (substance)` never matches null) and "
+        "no own history (`h.substance = l.substance`), so it is never found either way"
+    ),
+    ("PSM-001", "without is_verified"): (
+        "is_verified is `verified_at is not null`, and the rule also demands verified_at on or before the "
+        "sale's day, which is false for null"
+    ),
+    ("PSM-007", "p.erp_authorized_until < p.register_authorized_until → p.erp_authorized_until <= p.register_authorized_until"): (
+        "equal dates are already left out by `erp_authorized_until is distinct from register_authorized_until`"
+    ),
+    ("PSM-009", "without NOT pl.received_at IS NULL"): (
+        "without a receipt the date comparison is null, which the WHERE drops just the same"
+    ),
+}  # fmt: skip

@@ -75,3 +75,15 @@ def test_a_rule_that_only_selects_another_models_rows_is_mutated_through_that_mo
     assert files["FIN-002"] == "dbt_like_sql/compliance/fin_002_invalid_supplier_iban.sql"
     assert files["PSM-001"] == "dbt_like_sql/compliance/psm_001_no_sachkunde.sql"
     assert len(files) == 35
+
+
+def test_every_survivor_explained_as_equivalent_is_a_mutant_of_that_rule_today():
+    """A rule edited since its survivor was explained must have the explanation looked at again:
+    an entry that no longer names one of the rule's mutants fails here instead of going stale."""
+    from bench.mutation import ROOT, rule_files
+    from neuroerp.devtools.sql_mutants import EQUIVALENT
+
+    files = {r.rule_id: ROOT / r.path for r in rule_files()}
+    for rule_id, description in EQUIVALENT:
+        produced = {m.description for m in mutants(files[rule_id].read_text(encoding="utf-8"))}
+        assert description in produced, (rule_id, description)
