@@ -223,7 +223,21 @@ _BELOW_HORIZON = (
     "the query also demands fx >= horizon, so a keyset that starts anywhere below the horizon (with any id) "
     "admits the same rows"
 )
+_MIP_START = (
+    "a MIP start only helps HiGHS search: it checks the given solution and drops an infeasible one, and the plan "
+    "it returns is the optimum (or the best within the time limit) either way"
+)
 EQUIVALENT: dict[tuple[str, str], str] = {
+    ("solver._start", " → not"): _MIP_START,
+    ("solver._start", "0 → 1"): _MIP_START,
+    ("solver._deferred", "reverse = True → "): _MIP_START + " (the deferred plan is only stage 1's start)",
+    ("solver._build", "np . int32 → None"): (
+        "highspy converts the index array to HiGHS's 32-bit HighsInt when it is assigned; the dtype only saves a copy"
+    ),
+    ("payment_run.run_payments", "False → None"): "json.dumps reads ensure_ascii as a truth value: None is False",
+    ("runner.build", 'f"DROP {leftover.upper()} {schema}.{staging}" → f"DROP {leftover.lower()} {schema}.{staging}"'): (
+        "SQL keywords are case-insensitive: DROP view and DROP VIEW are the same statement"
+    ),
     ("outbox._pg_params", "1 → 2"): _BELOW_HORIZON,
     ("outbox._pg_params", '"" → "XXXX"'): _BELOW_HORIZON,
     ("outbox._sqlite_connect", "True → None"): (

@@ -5,6 +5,7 @@ Bad inputs tried: an IBAN with wrong check digits, a missing IBAN, an IBAN outsi
 BIC, a deleted supplier, a Skonto day in the past, a debtor account with an invalid IBAN."""
 
 import datetime as dt
+import json
 from decimal import Decimal as D
 
 import pytest
@@ -84,6 +85,33 @@ def test_configuration_is_checked():
     assert parse_base_rate("") == D("1.27") and parse_base_rate("2,27") == D("2.27")
     with pytest.raises(ValueError):
         parse_base_rate("abc")
+    assert parse_base_rate("-9.99") == D("-9.99") and parse_base_rate("19.99") == D("19.99")
+    for implausible in ("-10", "20", "127"):  # a base rate in basis points or per mille, by mistake
+        with pytest.raises(ValueError, match="not a plausible base rate"):
+            parse_base_rate(implausible)
+
+
+def test_each_fault_of_the_debtor_account_is_named():
+    iban = DEBTOR.iban
+    assert DebtorAccount("Hof", iban, "COBADEFFXXX").problems() == []
+    assert DebtorAccount("Hof", iban, "").problems() == ["no BIC (the debtor agent must be named)"]
+    (bic,) = DebtorAccount("Hof", iban, "COBA").problems()
+    assert bic.startswith("BIC 'COBA': ")
+    assert DebtorAccount(" ", iban, "COBADEFFXXX").problems() == ["no account holder name"]
+
+
+def test_the_run_file_and_its_summary_for_whoever_checks_them_before_upload(tmp_path):
+    """The bank's EndToEndId holds at most 35 characters: a longer invoice number is cut, not
+    refused by the bank. run.json says whose run it is and what it pays; the XML is indented."""
+    long_no = {**_row(0), "invoice_no": "ER-2026-LIEFERANT-SUED-0000000000001234"}
+    result = run_payments(tmp_path, "t", [long_no, _row(4, iban="CH9300762011623852957", bic="UBSWCHZH80A")],
+                          DEBTOR, TODAY, days_ahead=5)  # fmt: skip
+    xml = result.file.read_text(encoding="utf-8")
+    assert "<EndToEndId>ER-2026-LIEFERANT-SUED-000000000000</EndToEndId>" in xml
+    assert "\n\t\t<" in xml  # one element a line, indented
+    summary = json.loads((result.file.parent / "run.json").read_text(encoding="utf-8"))
+    assert summary["tenant_id"] == "t" and summary["payments"] == 2
+    assert [i["invoice_id"] for i in summary["included"]] == ["i0", "i4"]
 
 
 def test_the_cli_lists_and_voids_runs(tmp_path, monkeypatch):

@@ -7,6 +7,7 @@ negative amounts, a currency other than EUR, incomplete or implausible Skonto te
 
 import datetime as dt
 import itertools
+import time
 from decimal import Decimal as D
 
 import pytest
@@ -15,8 +16,8 @@ from neuroerp.finance.baselines import best_rate_first, best_saving_first, on_du
 from neuroerp.finance.calendar import business_day_on_or_before, easter_sunday, is_business_day
 from neuroerp.finance.model import Cash, Invoice, PlanSettings, Problem, evaluate
 from neuroerp.finance.money import money
-from neuroerp.finance.schedule import invoice_problem
-from neuroerp.finance.solver import solve
+from neuroerp.finance.schedule import MAX_POSITION_AGE_DAYS, _cash_problem, invoice_problem
+from neuroerp.finance.solver import _fallback, solve
 from neuroerp.finance.synthetic import instance
 
 MONDAY = dt.date(2026, 6, 1)
@@ -161,3 +162,29 @@ def test_bad_invoices_are_excluded_with_their_reason(row, reason):
     for terms in ({"skonto_days": None}, {"skonto_pct": D("0")}, {"skonto_days": 40}):
         planned, why, note = invoice_problem({**base, **terms})
         assert planned.skonto_pct is None and why is None and "planned without discount" in note
+
+
+def test_the_fallbacks_second_stage_gets_the_time_the_first_left():
+    """Stage 2 of the fallback may take what is left of the run's time limit, not the floor of
+    0.1 s that a wrong sum of the clock leaves it (the small instances here solve within either)."""
+    inv = [_invoice("A", "10000.00", (None, None, 5), dated=MONDAY), _invoice("B", "500.00", (None, None, 40))]
+    problem = _problem(inv, flows={MONDAY + dt.timedelta(days=10): D("12000.00")})
+    on_time = [problem.on_time_options(i) for i in range(len(problem.invoices))]
+    started = time.perf_counter()
+    mip, *_ = _fallback(problem, on_time, evaluate(problem, on_due_date(on_time)), started)
+    limit = problem.settings.time_limit_s
+    _, given = mip.highs.getOptionValue("time_limit")
+    assert limit - (time.perf_counter() - started) - 0.5 <= given <= limit
+
+
+def test_a_cash_position_serves_up_to_its_age_limit_with_a_free_credit_line():
+    position = {"as_of": MONDAY, "bank_balance": D("1000.00"), "credit_line_limit": D("0"),
+                "credit_line_rate_pct": D("0")}  # fmt: skip
+    oldest = MONDAY + dt.timedelta(days=MAX_POSITION_AGE_DAYS)
+    assert _cash_problem(position, oldest) is None
+    assert "5 days old" in _cash_problem(position, oldest + dt.timedelta(days=1))
+    assert "no cash position" in _cash_problem(None, MONDAY)
+    for column in ("bank_balance", "credit_line_limit", "credit_line_rate_pct"):
+        assert f"has no {column}" in _cash_problem({**position, column: None}, MONDAY)
+    for column in ("credit_line_limit", "credit_line_rate_pct"):
+        assert "negative" in _cash_problem({**position, column: D("-0.01")}, MONDAY)

@@ -91,7 +91,7 @@ def test_syntax_error_names_file_and_line(tmp_path):
 def test_unknown_table_names_file_line_and_relation(tmp_path):
     path = write(tmp_path, "marts/m.sql", "select *\nfrom raw.customers c\njoin raw.nonexistent n on true\n")
     message = _error(tmp_path)
-    assert message.startswith(f"{path}:3:")
+    assert message.startswith(f"{path}:3:20:")  # the line and the column where the name ends
     assert "raw.nonexistent does not exist" in message
 
 

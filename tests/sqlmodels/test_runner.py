@@ -189,7 +189,7 @@ CONSENTS = """
 /* ---
 materialized: {materialized}
 quarantine:
-  - {{name: revoked_before_granted, where: "revoked_at < granted_at", reason: revoked before it was granted}}
+  - {{name: revoked_before_granted, where: "revoked_at < granted_at", reason: \"revoked before it was granted (the customer's word)\"}}
 --- */
 select * from raw.probe_consents
 """
@@ -217,7 +217,15 @@ def test_quarantined_rows_are_left_out_and_kept_with_their_reason_since_first_se
         "FROM quarantine.model_rows ORDER BY 4"
     ).fetchall()
     assert rows == [
-        ("probe.consents", "revoked_before_granted", "revoked before it was granted", i, first, first) for i in (2, 4)
+        (
+            "probe.consents",
+            "revoked_before_granted",
+            "revoked before it was granted (the customer's word)",
+            i,
+            first,
+            first,
+        )
+        for i in (2, 4)
     ]
     # the source fixes one row and breaks another: the fixed one leaves quarantine, the other
     # keeps the instant it was first left out
@@ -266,7 +274,7 @@ def _rules_folder(tmp_path, broken: str) -> list:
     "broken, error",
     [
         ("from raw.sales_orders where error('boom') is null", "boom"),  # fails at run time, not when bound
-        ("from raw.sales_orders, range(2)", "test unique_entity_id found 1 rows"),  # lists an entity twice
+        ("from raw.sales_orders, range(2)", "test unique_entity_id found 1 rows, e.g. {"),  # an entity twice
     ],
 )
 def test_a_failing_rule_is_left_out_of_the_union_and_recorded(tmp_path, broken, error):
