@@ -223,6 +223,10 @@ _BELOW_HORIZON = (
     "the query also demands fx >= horizon, so a keyset that starts anywhere below the horizon (with any id) "
     "admits the same rows"
 )
+_TARGET_CHOSEN_LATER = (
+    "the first target is replaced when the read's staging is decided (`start`), before any row is written; "
+    "until then its name is never used"
+)
 _MIP_START = (
     "a MIP start only helps HiGHS search: it checks the given solution and drops an infeasible one, and the plan "
     "it returns is the optimum (or the best within the time limit) either way"
@@ -235,6 +239,20 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "highspy converts the index array to HiGHS's 32-bit HighsInt when it is assigned; the dtype only saves a copy"
     ),
     ("payment_run.run_payments", "False → None"): "json.dumps reads ensure_ascii as a truth value: None is False",
+    ("store.IngestStore.__init__", '"ok" → None'): _TARGET_CHOSEN_LATER,
+    ("store.IngestStore.__init__", '"ok" → "OK"'): _TARGET_CHOSEN_LATER,
+    ("store.IngestStore.reconcile", '"source_keys" → "XXsource_keysXX"'): (
+        "only the scratch table's name: any name that no other scratch table of the run uses works the same"
+    ),
+    ("store.IngestStore.add", "pl . CompatLevel . oldest ())) → None ))"): (
+        "DuckDB reads polars' newest Arrow layout (string views) to the same values; the oldest level only keeps "
+        "older DuckDB versions working"
+    ),
+    ("plan._replace", '"_frame" → "_FRAME"'): "DuckDB matches names case-insensitively: _frame and _FRAME are one view",
+    ("policy.packs_up", "> → >="): "for a quantity of 0 both branches give 0: ceil(0 / pack - EPS) * pack is 0",
+    ("forecast.forecast_models", "0 → 1"): (
+        "with no series the groups index nothing: one all-zero group or none, the forecast rows are empty either way"
+    ),
     ("runner.build", 'f"DROP {leftover.upper()} {schema}.{staging}" → f"DROP {leftover.lower()} {schema}.{staging}"'): (
         "SQL keywords are case-insensitive: DROP view and DROP VIEW are the same statement"
     ),

@@ -1,6 +1,7 @@
 """Edge cases from review: clocks that run ahead, keys written in an odd form."""
 
 import datetime as dt
+import time
 
 from neuroerp.contract import table
 from neuroerp.ingest import QUARANTINE
@@ -79,3 +80,32 @@ def test_a_table_first_read_empty_is_read_whole_until_it_has_a_watermark(seeded_
         rows = erp.execute("SELECT count(*) FROM cash_forecast").fetchone()[0]
     second = ingest_all(seeded_sqlite, warehouse, reconcile=False)["cash_forecast"]
     assert second.mode == "full" and second.rows_upserted == rows > 0
+
+
+def test_a_uuid_key_in_capitals_waits_in_quarantine_as_the_warehouse_would_write_it(seeded_sqlite, warehouse):
+    """UUIDs are compared in lower case; a key written in capitals could never be matched again."""
+    execute(seeded_sqlite, "UPDATE outbox_events SET id = upper(id) WHERE id = (SELECT max(id) FROM outbox_events)")
+    ingest_all(seeded_sqlite, warehouse)
+    quarantined = f"SELECT reasons FROM {QUARANTINE} WHERE source_table = 'outbox_events'"
+    ((reasons,),) = warehouse.execute(quarantined).fetchall()
+    key = reasons.split(" ")[2]
+    assert key == key.upper() != key.lower() and reasons == f"id: key {key} is not written as {key.lower()}"
+
+
+def test_a_server_in_another_time_zone_reads_the_same_changes(seeded_sqlite, warehouse, monkeypatch):
+    """The incremental bound goes to SQLite as UTC text: on a host set to Tokyo, local time written
+    with '+00:00' would put it nine hours late and skip every change of those hours."""
+    now = dt.datetime.now(dt.UTC)
+    execute(seeded_sqlite, f"UPDATE staff SET updated_at = '{_iso(now - dt.timedelta(minutes=1))}' "
+                           "WHERE staff_id = (SELECT min(staff_id) FROM staff)")  # fmt: skip
+    ingest_all(seeded_sqlite, warehouse)  # the watermark is a minute ago now
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    try:
+        execute(seeded_sqlite, f"UPDATE staff SET name = 'Zeitzone', updated_at = '{_iso(now)}' "
+                               "WHERE staff_id = (SELECT max(staff_id) FROM staff)")  # fmt: skip
+        assert ingest_all(seeded_sqlite, warehouse)["staff"].rows_upserted == 1
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    assert warehouse.execute("SELECT count(*) FROM raw.staff WHERE name = 'Zeitzone'").fetchall() == [(1,)]

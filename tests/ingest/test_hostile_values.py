@@ -321,3 +321,13 @@ def test_text_that_is_not_utf8_in_a_sql_ascii_database(postgres_admin_url, tmp_p
         with admin.connect() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         admin.dispose()
+
+
+def test_an_identifier_with_a_double_quote_stays_one_identifier():
+    """Column names come from the contract, but the quoting must not depend on that."""
+    from neuroerp.ingest.types import quote
+
+    name = 'Menge "netto"'
+    conn = duckdb.connect()
+    cursor = conn.execute(f"SELECT 1 AS {quote(name)}")
+    assert [d[0] for d in cursor.description] == [name]

@@ -13,6 +13,7 @@ from neuroerp.inventory.forecast import (
     CROSTON_SBA,
     SEASONAL_NAIVE,
     TOP_DOWN,
+    _wide,
     backtest_origins,
     forecast_demand,
     wape,
@@ -125,3 +126,23 @@ def test_no_sales_at_all_forecasts_nothing_without_failing():
     )  # fmt: skip
     result = forecast_demand(weekly_history(empty, 104), ReorderConfig(), horizon_weeks=26)
     assert result.weekly.shape == (0, 26) and result.choices == []
+
+
+def test_backtest_output_is_read_per_series_window_and_week_even_where_windows_overlap():
+    """statsforecast's cross-validation rows, shuffled: windows a week apart over three weeks
+    overlap, so the weeks alone do not say which window a row belongs to; the cutoff does."""
+    rows = [
+        (uid, cutoff, cutoff + step, float(100 * i + 10 * cutoff + step))
+        for i, uid in enumerate(("a", "b"))
+        for cutoff in (1, 2)
+        for step in (1, 2, 3)
+    ]
+    frame = pl.DataFrame(rows, schema=["unique_id", "cutoff", "ds", "M"], orient="row").sample(fraction=1.0, seed=3,
+                                                                                                  shuffle=True)  # fmt: skip
+    wide = _wide(frame, "M", n=2, windows=2, h=3)
+    assert wide.tolist() == [[[11, 12, 13], [21, 22, 23]], [[111, 112, 113], [121, 122, 123]]]
+
+
+def test_each_implausible_setting_is_refused_with_its_reason():
+    with pytest.raises(ValueError, match=r"min_train_weeks must be at least 53 \(a season and one week\)"):
+        ReorderConfig(min_train_weeks=52)

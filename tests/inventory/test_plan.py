@@ -18,7 +18,7 @@ from neuroerp.ingest.store import ensure_warehouse
 from neuroerp.ingest.types import raw_table_ddl
 from neuroerp.inventory.config import ReorderConfig
 from neuroerp.inventory.export import FILE_NAME, export_proposals
-from neuroerp.inventory.plan import run_forecast, run_plan
+from neuroerp.inventory.plan import DEMAND_FORECAST, REORDER_PLAN, run_forecast, run_plan, steps_needed
 from neuroerp.project import project_models
 from neuroerp.sqlmodels import build, run_test
 
@@ -245,3 +245,25 @@ def test_excel_export_in_german_never_overwritten(warehouse, tmp_path):
     manifest = [json.loads(line) for line in (tmp_path / "reports" / "manifest.jsonl").read_text().splitlines()]
     assert [m["sha256"] for m in manifest] == [f.sha256 for f in first + second]
     assert manifest[0]["path"] == "purchasing/t/20261120T053000Z/bestellvorschlag.xlsx"
+
+
+def test_forecast_weeks_are_seven_days_from_the_day_after_and_only_weeks_with_sales_are_sales_weeks(warehouse):
+    conn, _ = warehouse
+    weeks = conn.execute("SELECT DISTINCT week_start, week_end FROM inventory.demand_forecast ORDER BY 1").fetchall()
+    assert weeks[0][0] == AS_OF + dt.timedelta(days=1)
+    assert all(end == start + dt.timedelta(days=6) for start, end in weeks)
+    assert plan_row(conn, "single")["sales_weeks"] == 1  # one sale in two years: sporadic, not 104 weeks
+    assert plan_row(conn, "steady")["sales_weeks"] == 104
+
+
+def test_a_run_outside_dagster_runs_both_purchasing_steps_for_the_proposals(warehouse):
+    """compliance.engine (benchmarks, tests) runs the Python steps a model reads through: the
+    proposals view needs the plan, and the plan the forecast. Run again, they plan every pair again."""
+    conn, _ = warehouse
+    plan = "SELECT article_id, warehouse_id FROM inventory.reorder_plan ORDER BY ALL"
+    before = conn.execute(plan).fetchall()
+    runners = steps_needed(conn, [MODELS["inventory.reorder_proposals"]])
+    assert set(runners) == {DEMAND_FORECAST, REORDER_PLAN}
+    for run in runners.values():
+        run()
+    assert conn.execute(plan).fetchall() == before

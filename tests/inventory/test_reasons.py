@@ -2,11 +2,12 @@
 and date formats, and one reason per status."""
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 
-from neuroerp.inventory.policy import PairInput, plan_pair
-from neuroerp.inventory.reasons import ReasonContext, amount, day, number, reason
+from neuroerp.inventory.policy import NO_HISTORY, ORDER, PSM_BLOCKED, PairInput, PairPlan, plan_pair
+from neuroerp.inventory.reasons import ReasonContext, amount, day, days, in_days, number, reason
 
 AS_OF = dt.date(2027, 2, 7)
 
@@ -59,3 +60,35 @@ def test_no_safety_stock_for_sporadic_demand():
     sporadic = plan_pair(PairInput(**{**season(7).__dict__, "sigma_daily": 5.0, "with_safety_stock": False}))
     regular = plan_pair(PairInput(**{**season(7).__dict__, "sigma_daily": 5.0}))
     assert sporadic.safety_stock == 0 and regular.safety_stock > 30  # 1.645 * sqrt(14 * 25) = 30.8
+
+
+def test_every_number_of_a_reason_in_its_unit_rounded_for_reading_and_exact_for_ordering():
+    """A whole reason per status, word for word: forecasts rounded for reading (25,9 kg), what is
+    counted or ordered exact (3,333 kg), each in its unit; `in 1 Tag` but `in 21 Tagen`."""
+    plan = PairPlan(
+        status=ORDER, proposed_qty=50.0, required_qty=47.125, order_by=dt.date(2027, 2, 20),
+        expected_arrival=dt.date(2027, 3, 6), mean_daily=1.2345, demand_lead_time=17.283, demand_protection=25.9245,
+        safety_stock=4.5678, reorder_point=21.8508, order_up_to=30.4923, available=3.3333, open_po_in_time=1.25,
+        stock_lasts_until=dt.date(2027, 2, 9), below_safety_from=dt.date(2027, 2, 8), season_peak_from=None,
+        sellable_limit=None,
+    )  # fmt: skip
+    ctx = ReasonContext(unit="kg", lead_time_days=14, pack_size=25.0, min_order_qty=50.0, history_weeks=104)
+    assert reason(plan, ctx) == (
+        "Bestand reicht bis 09.02., unter Sicherheitsbestand ab 08.02., Lieferzeit 14 Tage: bestellen bis 20.02., "
+        "50 kg. Bedarf in 21 Tagen (Lieferzeit + Bestellrhythmus): 25,9 kg; Sicherheitsbestand 4,57 kg; "
+        "Meldebestand 21,9 kg; Bestellniveau 30,5 kg; verfügbar 3,333 kg (inkl. 1,25 kg offene Bestellungen). "
+        "Aufgerundet von 47,125 kg auf Gebinde 25 kg, Mindestmenge 50 kg."
+    )
+    assert reason(replace(plan, status=NO_HISTORY), ctx) == (
+        "Keine Verkäufe in den letzten 104 Wochen (neuer Artikel?): keine Prognose möglich, Erstbestellung bitte "
+        "manuell planen; verfügbar 3,333 kg, Gebinde 25 kg, Mindestmenge 50 kg."
+    )
+    psm = ReasonContext(unit="l", lead_time_days=14, pack_size=5.0, min_order_qty=10.0,
+                        psm_authorized_until=dt.date(2026, 6, 3), psm_sellable_until=dt.date(2026, 12, 3))  # fmt: skip
+    limits = "Zulassung bis 03.06.2026, Abverkaufsfrist bis 03.12.2026"
+    for sellable, said in ((7.5, "7,5 l"), (None, "0 l")):
+        assert reason(replace(plan, status=PSM_BLOCKED, sellable_limit=sellable), psm) == (
+            f"Bestand reicht bis 09.02., Lieferzeit 14 Tage; {limits}: bis dahin absetzbar {said}, weniger als die "
+            "Mindestmenge 10 l: nicht bestellen."
+        )
+    assert (in_days(1), in_days(21), days(1), days(2)) == ("in 1 Tag", "in 21 Tagen", "1 Tag", "2 Tage")
