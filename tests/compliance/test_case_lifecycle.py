@@ -236,6 +236,18 @@ def _rehash(line: str, **changes) -> str:
 def test_an_untouched_ledger_verifies(ledger):
     check = ledger.verify()
     assert check.ok and check.intact == 4 and [d.seq for d in check.decisions()] == [1, 2, 3, 4]
+    written = [json.loads(line)["decision_id"] for line in _lines(ledger)]
+    assert [d.decision_id for d in check.decisions()] == written and len(set(written)) == 4
+    assert "Erika Muster" in ledger.path.read_text(encoding="utf-8")
+
+
+def test_a_ledger_keeps_umlauts_as_written_for_whoever_reads_the_file(tmp_path):
+    ledger = DecisionLedger(tmp_path / "ledger")
+    with ledger.locked():
+        ledger.append({**_fields("c"), "decided_by": "Jörg Müßig", "note": "Prüfung erledigt"}, now=at(0))
+    text = ledger.path.read_text(encoding="utf-8")
+    assert "Jörg Müßig" in text and "Prüfung erledigt" in text and "\\u00" not in text
+    assert ledger.verify().ok
 
 
 def test_an_edited_entry_is_found(ledger):

@@ -353,6 +353,8 @@ def test_list_filters_by_tenant_area_and_status(home):
     assert case_id not in {r["case_id"] for r in active} and {r["status"] for r in active} == {"open"}
     dismissed = [json.loads(line) for line in cli(home, "list", "--json", "--status", "dismissed").output.splitlines()]
     assert [r["case_id"] for r in dismissed] == [case_id]
+    # decided after the last run: who and when come from the ledger, not from the run's mirror
+    assert dismissed[0]["decided_by"] == "Erika Muster" and dismissed[0]["decided_at"] is not None
     psm = [json.loads(line) for line in cli(home, "list", "--json", "--tenant", "lh-nord", "--area", "psm").output
            .splitlines()]  # fmt: skip
     assert psm and {(r["tenant_id"], r["area"]) for r in psm} == {("lh-nord", "psm")}
