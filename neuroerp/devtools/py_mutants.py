@@ -262,6 +262,13 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "only SQL keywords change case; the quoted names are untouched (the noise filter leaves statements with "
         "quotes to be judged one by one)"
     ),
+    ("data._rows", "True → None"): (
+        "the names come from the same cursor's description as the rows, so they always have the same length"
+    ),
+    ("render._environment", "True → False"): (
+        "trim_blocks only drops the newline after a template tag; HTML collapses that whitespace, so the page and "
+        "its PDF read the same"
+    ),
     ("ledger.entry_hash", '"utf-8" → "UTF-8"'): "Python's codec names are case-insensitive: the same bytes",
     ("ledger.DecisionLedger.verify", "True → None"): (
         "an unreadable line still takes a line number, so the next entry fails its seq or chain check and ends the "

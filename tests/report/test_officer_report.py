@@ -26,7 +26,17 @@ from neuroerp.archive import MANIFEST, verify_archive
 from neuroerp.compliance.engine import run_compliance
 from neuroerp.project import EXTERNAL, SQL_ROOT, project_models
 from neuroerp.report import write_reports
-from neuroerp.report.words import RULE_TEXTS, evidence_in_words
+from neuroerp.report.data import Names, gather, summary
+from neuroerp.report.render import _pct
+from neuroerp.report.words import (
+    AREA_LABELS,
+    AREAS,
+    RULE_TEXTS,
+    SEVERITIES,
+    evidence_in_words,
+    exposure_in_words,
+    value_in_words,
+)
 from neuroerp.seed import seed_source
 from neuroerp.sqlmodels import load_models
 from pipelines.cli import main
@@ -316,3 +326,45 @@ def test_decisions_show_who_and_why_and_closed_cases_since_the_previous_report(h
     ]
     assert acknowledged in ids and dismissed not in ids
     assert "Vorheriger Bericht 21.11.2026 07:00 UTC" in text
+
+
+def test_what_the_report_gathers_for_one_tenant(home, tmp_path):
+    """The report's data, gathered here on a copy of the warehouse (so that mutation testing sees
+    this test reach it; the fixture's own reports are made before any test runs): the counts per
+    severity, every rule in area order, cases closed since the last report newest first, a stale
+    area with its reason, the as-of day in summary.json, and minimised customers by number only."""
+    folder, _, _ = home
+    shutil.copy(folder / "warehouse.duckdb", tmp_path / "warehouse.duckdb")
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb")) as conn:
+        open_ids = [c["case_id"] for c in _cases(folder, "lh-nord")]
+        for i, case_id in enumerate(open_ids[:2]):  # closed an hour and two hours before the report
+            conn.execute("UPDATE compliance.cases SET status = 'resolved', resolved_at = ? WHERE case_id = ?",
+                         [NOW - dt.timedelta(hours=1 + i), case_id])  # fmt: skip
+        conn.execute("UPDATE compliance.area_scores SET freshness = 'stale', stale_reason = 'rules failed' "
+                     "WHERE tenant_id = 'lh-nord' AND area = 'psm'")  # fmt: skip
+        data = gather(conn, "lh-nord", now=NOW)
+        names = Names(conn, "lh-nord")
+        private = conn.execute("SELECT customer_id, customer_no FROM raw.customers WHERE tenant_id = 'lh-nord' "
+                               "AND customer_type = 'private' AND deleted_at IS NULL LIMIT 1").fetchone()  # fmt: skip
+    still_open = [c for c in _cases(folder, "lh-nord") if c["case_id"] not in open_ids[:2]]
+    assert data["counts"] == {s: sum(c["severity"] == s for c in still_open) for s in SEVERITIES}
+    assert [c["case_id"] for c in data["closed"]] == open_ids[:2]  # newest first
+    psm = next(a for a in data["areas"] if a["area"] == "psm")
+    assert psm["stale"] and psm["stale_reason"] == "rules failed"
+    rules = data["rules"]
+    assert len(rules) == sum(1 for m in project_models() if m.rule is not None)
+    assert [AREAS.index(r["area"]) for r in rules] == sorted(AREAS.index(r["area"]) for r in rules)
+    assert all(r["area_label"] == AREA_LABELS[r["area"]] for r in rules)
+    assert summary(data)["as_of"] == AS_OF.isoformat() and summary(data)["open_cases"] == data["counts"]
+    customer_id, customer_no = private
+    assert names.subject("customer", customer_id) == f"Kunde {customer_no}"
+    assert names.is_minimised("customer", customer_id) and not names.is_minimised("supplier", customer_id)
+
+
+def test_percentages_measures_and_instants_in_german_words():
+    assert _pct(None) == "–" and _pct(87.26) == "87,3 %"
+    assert exposure_in_words("enni", {"exposure": 0, "measured_as": "ignored"}) == (
+        "Wirtschaftsdüngerlieferungen im Zeitraum", "nichts zu prüfen: keine Wirtschaftsdüngerlieferungen im Zeitraum"
+    )  # fmt: skip
+    assert exposure_in_words("unknown", {"exposure": 3, "measured_as": "Positionen"}) == ("Positionen", "anwendbar")
+    assert value_in_words("2026-11-20T23:30:00+00:00") == "20.11.2026 23:30 UTC"
