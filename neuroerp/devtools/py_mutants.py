@@ -69,6 +69,7 @@ PACKAGES: dict[str, Package] = {
         ),
         Package("finance", ("tests/finance",), {"synthetic.py": "synthetic benchmark instances, test data"}),
         Package("inventory", ("tests/inventory",)),
+        Package("search", ("tests/search",)),
         Package(
             "report", ("tests/report",), {"charts.py": "matplotlib drawing; the PDF test checks pages, not pixels"}
         ),
