@@ -24,6 +24,7 @@ from neuroerp.report.words import (
     SEVERITY_LABELS,
     STATUS_LABELS,
     SUBJECT_TYPE_LABELS,
+    area_label,
     evidence_in_words,
     exposure_in_words,
 )
@@ -148,7 +149,7 @@ def _rules() -> dict[str, dict]:
             out[rule.id] = {
                 "id": rule.id,
                 "area": rule.area,
-                "area_label": AREA_LABELS.get(rule.area, rule.area),
+                "area_label": area_label(rule.area),
                 "severity": rule.severity,
                 "severity_label": SEVERITY_LABELS.get(rule.severity, rule.severity),
                 "legal_basis": rule.legal_basis,
@@ -170,7 +171,7 @@ def _case(row: dict, names: Names) -> dict:
         "short_id": row["case_id"][:8],
         "rule_id": row["rule_id"],
         "area": row["area"],
-        "area_label": AREA_LABELS.get(row["area"], row["area"]),
+        "area_label": area_label(row["area"]),
         "severity": row["severity"],
         "severity_label": SEVERITY_LABELS.get(row["severity"], row["severity"]),
         "status": row["status"],
@@ -323,7 +324,7 @@ def _risks(conn: duckdb.DuckDBPyConnection, tenant: str, names: Names) -> list[d
                         "name": names.subject(r["entity_type"], r["entity_id"]),
                         "risk": r["risk"],
                         "cases": r["cases"],
-                        "areas": ", ".join(AREA_LABELS.get(a, a) for a in r["areas"]),
+                        "areas": ", ".join(area_label(a) for a in r["areas"]),
                         "rules": ", ".join(sorted(set(r["rules"] or []))),
                     }
                     for r in items

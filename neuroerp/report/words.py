@@ -213,6 +213,11 @@ def value_in_words(value) -> str:
     return VALUE_WORDS.get(text) or SUBSTANCE_DE.get(text) or COUNTRY_DE.get(text) or text
 
 
+def area_label(area: str) -> str:
+    """The area's German name; an area without one yet (a new rule's) by its code."""
+    return AREA_LABELS.get(area, area)
+
+
 def exposure_in_words(area: str, exposure: dict) -> tuple[str, str]:
     """What the area's exposure counts, and why the area applies or not, in German."""
     measured = MEASURED_AS.get(area, exposure.get("measured_as") or "")

@@ -33,6 +33,7 @@ from neuroerp.report.words import (
     AREAS,
     RULE_TEXTS,
     SEVERITIES,
+    area_label,
     evidence_in_words,
     exposure_in_words,
     value_in_words,
@@ -363,6 +364,7 @@ def test_what_the_report_gathers_for_one_tenant(home, tmp_path):
 
 def test_percentages_measures_and_instants_in_german_words():
     assert _pct(None) == "–" and _pct(87.26) == "87,3 %"
+    assert area_label("psm") == AREA_LABELS["psm"] and area_label("neu") == "neu"
     assert exposure_in_words("enni", {"exposure": 0, "measured_as": "ignored"}) == (
         "Wirtschaftsdüngerlieferungen im Zeitraum", "nichts zu prüfen: keine Wirtschaftsdüngerlieferungen im Zeitraum"
     )  # fmt: skip
