@@ -263,6 +263,9 @@ EQUIVALENT: dict[tuple[str, str], str] = {
         "only SQL keywords change case; the quoted names are untouched (the noise filter leaves statements with "
         "quotes to be judged one by one)"
     ),
+    ("index._arrow_rows", 'pa . timestamp ( "us" , tz = "UTC" )), → None ),'): (
+        "pyarrow infers timestamp[us, tz=UTC] from the UTC datetimes it is given: the same type, written explicitly"
+    ),
     ("data._rows", "True → None"): (
         "the names come from the same cursor's description as the rows, so they always have the same length"
     ),

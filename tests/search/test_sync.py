@@ -6,6 +6,7 @@ a model name that is not a local folder (nothing may be downloaded)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from dataclasses import replace
@@ -68,8 +69,13 @@ def test_a_renamed_article_embeds_one_row_and_is_found_by_its_new_name(home):
         conn.execute(
             "update raw.articles set name = 'Zauberkorn Xylophan, 25 kg Sack' where article_id = ?", [article_id]
         )
+    started = dt.datetime.now(dt.UTC)
     report = home.sync()
     assert (report.results[ARTICLES].changed, report.results[ARTICLES].embedded) == (1, 1)
+    rows = _table(home, ARTICLES).to_arrow().to_pylist()
+    (renamed,) = [r for r in rows if r["id"] == article_id]
+    assert renamed["embedded_at"] >= started and renamed["kind"] == "article"  # when, and what it is
+    assert {r["kind"] for r in _table(home, CUSTOMERS).to_arrow().select(["kind"]).to_pylist()} == {"customer"}
     assert report.results[ARTICLES].inserted == report.results[ARTICLES].deleted == 0
     assert report.results[CUSTOMERS].embedded == 0
     hits = open_searcher(home.settings).search("Xylophan", mode="text").hits
@@ -185,3 +191,15 @@ def test_the_model_loads_offline_on_the_device_present():
     assert resolve_model(DEFAULT_MODEL)[1].joinpath("model.safetensors").is_file()
     with pytest.raises(ModelNotAvailable, match="nothing is downloaded"):
         resolve_model("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2")
+
+
+def test_going_offline_also_reaches_a_hub_imported_before(monkeypatch):
+    """huggingface_hub reads HF_HUB_OFFLINE once, when imported: setting the variable is not
+    enough once anything imported it first, so its constant is switched too."""
+    import huggingface_hub.constants as constants
+
+    from neuroerp.search.embedding import go_offline
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    go_offline()
+    assert constants.HF_HUB_OFFLINE is True
