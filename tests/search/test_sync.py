@@ -80,6 +80,7 @@ def test_a_renamed_article_embeds_one_row_and_is_found_by_its_new_name(home):
     assert report.results[CUSTOMERS].embedded == 0
     hits = open_searcher(home.settings).search("Xylophan", mode="text").hits
     assert hits[0].id == article_id and "xylophan" in hits[0].matched
+    assert hits[0].text_rank == 1  # ranks count from 1, as the fusion's 1 / (k + rank) assumes
 
 
 def test_new_rows_are_in_the_full_text_indexes_after_the_sync(home):
@@ -203,3 +204,21 @@ def test_going_offline_also_reaches_a_hub_imported_before(monkeypatch):
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
     go_offline()
     assert constants.HF_HUB_OFFLINE is True
+
+
+def test_a_large_table_gets_a_vector_index_that_a_rebuild_replaces(tmp_path):
+    """From VECTOR_INDEX_MIN_ROWS rows a vector index is built; `replace` (a model change) builds
+    every index again over the existing ones instead of failing on their names."""
+    import lancedb
+    import pyarrow as pa
+
+    n, rng = index.VECTOR_INDEX_MIN_ROWS, np.random.default_rng(18)
+    vectors = rng.normal(size=(n, 32)).astype(np.float32)
+    rows = pa.table({"text": [f"Artikel {i}" for i in range(n)], "grams": [f"art {i}" for i in range(n)],
+                     "number": pa.array([str(i) for i in range(n)], pa.string()), "tenant_id": ["t"] * n,
+                     "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), vectors.shape[1])})  # fmt: skip
+    table = lancedb.connect(tmp_path).create_table("probe", rows)
+    index.ensure_indexes(table)
+    assert index.VECTOR_INDEX in {i.name for i in table.list_indices()}
+    index.ensure_indexes(table, replace=True)
+    assert len({i.name for i in table.list_indices()}) == 5
