@@ -55,16 +55,6 @@ ALSO_COPY = ["assets/", "pipelines/", "sensors/", "dbt_like_sql/", "bench/", "sc
 KILLED = {"killed", "timeout"}
 
 
-def wait_for_quiet() -> None:
-    """Someone is measuring latency while the quiet folder holds a file: wait, then go on."""
-    announced = False
-    while QUIET.is_dir() and any(QUIET.iterdir()):
-        if not announced:
-            print("  waiting for a quiet window to end …", flush=True)
-            announced = True
-        time.sleep(10)
-
-
 def pause_in_quiet_windows(mutmut: subprocess.Popen) -> None:
     """Wait for mutmut; while someone measures (a file in the quiet folder) it is stopped, all of
     its processes, and continued after. A mutant whose tests were stopped past their time limit
@@ -135,7 +125,6 @@ def run_package(package: Package, size: int, only: set[str] | None, pg_url: str,
         print(f"{package.name}: {len(everything)} mutants, {len(noise)} noise dropped, {len(candidates)} left; "
               f"running {len(chosen)}{' (a sample, seed 18)' if len(chosen) < len(candidates) else ''}", flush=True)  # fmt: skip
         env = _env(copy, pg_url, mutants_on_path=True)
-        wait_for_quiet()
         with log.open("a", encoding="utf-8") as out:
             mutmut = subprocess.Popen([*_mutmut(), "run", "--max-children", "1", *chosen], cwd=copy, env=env,
                                       stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
