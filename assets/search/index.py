@@ -133,6 +133,7 @@ def _metadata(result: index.SyncResult, report: SyncReport) -> dict:
         "model": report.model_id,
         "device": report.device,
         "batch_size": report.batch_size,
+        "precision": report.precision,
         "embed_s": round(result.seconds_embed, 3),
         "sync_s": round(result.seconds, 3),
         "cache/hit_rate_since_last_run": since.hit_rate,

@@ -29,12 +29,13 @@ class SyncReport:
     cache_since: CacheStats  # since the previous sync
     seconds_read: float
     seconds_model: float
+    precision: str = "float32"  # of the model's weights
 
 
 def sync_documents(documents: dict[str, Documents], settings: SearchSettings, embedder: Embedder | None = None):
     """Sync the index to documents already read; returns the report (without the read time)."""
     started = time.perf_counter()
-    embedder = embedder or load_embedder(settings.model, settings.device, settings.batch_size)
+    embedder = embedder or load_embedder(settings.model, settings.device, settings.batch_size, settings.precision)
     seconds_model = time.perf_counter() - started
     results = index.sync(settings.vectors_dir, documents, embedder)
     state = state_of({name: r.version for name, r in results.items()})
@@ -44,7 +45,7 @@ def sync_documents(documents: dict[str, Documents], settings: SearchSettings, em
     return SyncReport(
         results=results, model_id=embedder.model_id, device=embedder.device, batch_size=embedder.batch_size,
         state=state, purged=purged, cache_total=total, cache_since=since, seconds_read=0.0,
-        seconds_model=seconds_model,
+        seconds_model=seconds_model, precision=embedder.precision,
     )  # fmt: skip
 
 

@@ -23,7 +23,9 @@ from neuroerp.search.search import (
     _open_tables,
     _tokens_of_each,
     _word,
+    _word_clauses,
     full_text_queries,
+    fuzziness,
     grams_query,
     query_grams,
     query_words,
@@ -70,6 +72,7 @@ def test_the_tokenizer_reads_german(base_home):
         ("Gerste", "gerste"),  # only inside compounds: Wintergerste, Braugerste, Futtergerste
         ("Dunger", "dünger"),  # umlaut typed without its dots
         ("Kalkamonsalpeter", "Kalkammonsalpeter"),  # misspelt
+        ("Kalkamonsalpter", "Kalkammonsalpeter"),  # misspelt twice: beyond the word index's one edit
         ("Stickstoff", "Kalkstickstoff"),  # a word inside a compound of the name
     ],
 )
@@ -210,6 +213,12 @@ def test_the_flat_words_query_scores_as_one_clause_per_word(base_home, query):
     for name in TABLES:
         table = index.open_table(index.connect(home.settings.vectors_dir), name)
         assert _scores(table, flat) == _scores(table, nested), name
+
+
+def test_words_of_five_letters_and_more_are_forgiven_one_edit():
+    assert [fuzziness(w) for w in ("KAS", "Raps", "Mais", "Gerste", "Kalkammonsalpeter")] == [0, 0, 0, 1, 1]
+    as_typed, *forgiven = _word_clauses("Schleswig-Holstein")  # each part by its own length
+    assert as_typed.fuzziness == 0 and [(c.query, c.fuzziness) for c in forgiven] == [("Schleswig", 1), ("Holstein", 1)]
 
 
 def test_a_one_word_query_ranks_all_words_as_words(base_home, searcher):

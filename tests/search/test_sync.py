@@ -18,7 +18,15 @@ import pytest
 from neuroerp.search import index
 from neuroerp.search.config import ARTICLES, CUSTOMERS, DEFAULT_MODEL
 from neuroerp.search.documents import Documents, _finish
-from neuroerp.search.embedding import ModelNotAvailable, batch_size_for, load_embedder, pick_device, resolve_model
+from neuroerp.search.embedding import (
+    ModelNotAvailable,
+    batch_size_for,
+    load_embedder,
+    native_bfloat16,
+    pick_device,
+    pick_precision,
+    resolve_model,
+)
 from neuroerp.search.service import open_searcher, sync_documents
 
 
@@ -192,6 +200,23 @@ def test_the_model_loads_offline_on_the_device_present():
     assert resolve_model(DEFAULT_MODEL)[1].joinpath("model.safetensors").is_file()
     with pytest.raises(ModelNotAvailable, match="nothing is downloaded"):
         resolve_model("sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2")
+
+
+def test_bfloat16_where_the_cpu_computes_it_with_the_vectors_of_float32():
+    """The weights' format follows the CPU; the vectors stay float32 of unit length, agree with
+    float32 weights, and keep the model id (no re-embedding when the format changes)."""
+    assert pick_precision("cpu", "auto") == ("bfloat16" if native_bfloat16() else "float32")
+    assert pick_precision("cuda", "auto") == "float32"
+    assert pick_precision("cpu", "float32") == "float32" and pick_precision("cuda:1", "bfloat16") == "bfloat16"
+    with pytest.raises(ValueError, match="one of auto, float32, bfloat16"):
+        pick_precision("cpu", "float16")
+    exact, fast = load_embedder(precision="float32"), load_embedder(precision="bfloat16")
+    assert (exact.precision, fast.precision) == ("float32", "bfloat16") and exact.model_id == fast.model_id
+    texts = ["YaraBela Kalkammonsalpeter 27 % N, lose", "Lohnunternehmen Thiele GmbH & Co. KG, Klosterlechfeld", "x"]
+    a, b = exact.encode(texts), fast.encode(texts)
+    assert b.dtype == np.float32 and np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-6)
+    assert (a * b).sum(axis=1).min() > 0.99
+    assert np.allclose(fast.encode_query(texts[0]), b[0], atol=1e-6)
 
 
 def test_going_offline_also_reaches_a_hub_imported_before(monkeypatch):
