@@ -172,7 +172,15 @@ def article_grams(row: dict) -> str:
 
 
 def customer_grams(row: dict) -> str:
-    return customer_text(row)
+    """The name, the customer number and the place: what a person misspells, or types in part.
+    The type, Land and country are words the word index finds as typed; as 4-grams ("nied", "sach"
+    of every row in Niedersachsen) they made a query's n-gram lookup read a fifth of the customers,
+    the slowest part of a search (26 ms of CPU at 80,000 customers), for no better ranking."""
+    place = " ".join(p for p in (row.get("postal_code"), row.get("city")) if p)
+    parts = [row["name"], row["number"], place]
+    if row.get("district") and row["district"] not in (row.get("city") or ""):
+        parts.append(row["district"])
+    return _join(parts)
 
 
 def content_hash(row: dict) -> str:

@@ -78,6 +78,7 @@ GRAMS = FTS(
     lower_case=True, stem=False, remove_stop_words=False,
 )  # fmt: skip
 DELETE_CHUNK = 1_000
+HELD_BY_ID = 2_000  # vectors kept for more rows than this are read in one scan, not by id
 KEEP_VERSIONS = dt.timedelta(hours=1)  # readers of a table without personal data may finish on an old version
 
 
@@ -122,6 +123,7 @@ class SyncResult:
     rows: int = 0  # rows in the index afterwards
     inserted: int = 0  # new in the warehouse
     changed: int = 0  # text (or another stored field) changed
+    reused: int = 0  # of the changed rows: the text was the same, so the vector was kept
     model_changed: int = 0  # embedded again because the model changed
     deleted: int = 0  # gone from the warehouse, or withheld under the GDPR
     unchanged: int = 0
@@ -135,7 +137,7 @@ class SyncResult:
 
     @property
     def embedded(self) -> int:
-        return self.inserted + self.changed + self.model_changed
+        return self.inserted + self.changed - self.reused + self.model_changed
 
 
 def connect(vectors_dir: Path) -> lancedb.DBConnection:
@@ -156,10 +158,10 @@ def vector_dimension(table) -> int:
 
 
 def indexed_state(table) -> pl.DataFrame:
-    """id, content_hash and model of every row the index holds (a column scan, no vectors)."""
+    """id, content_hash, model and text of every row the index holds (a column scan, no vectors)."""
     if table is None:
-        return pl.DataFrame(schema={"id": pl.String, "content_hash": pl.String, "model": pl.String})
-    return pl.from_arrow(columns(table, ["id", "content_hash", "model"]))
+        return pl.DataFrame(schema={c: pl.String for c in ("id", "content_hash", "model", "text")})
+    return pl.from_arrow(columns(table, ["id", "content_hash", "model", "text"]))
 
 
 def columns(table, names: list[str]) -> pa.Table:
@@ -167,15 +169,18 @@ def columns(table, names: list[str]) -> pa.Table:
     return table.search().select(names).limit(None).to_arrow()
 
 
-def _arrow_rows(frame: pl.DataFrame, vectors: np.ndarray, embedder: Embedder) -> pa.Table:
-    now = dt.datetime.now(dt.UTC)
+def _arrow_rows(
+    frame: pl.DataFrame, vectors: np.ndarray, embedder: Embedder, embedded_at: pa.Array | None = None
+) -> pa.Table:
+    """The index's rows: the documents, their vectors, the model, and when each vector was made
+    (now, or as held for a vector kept)."""
     rows = frame.select(ROW_COLUMNS).to_arrow()
     n = rows.num_rows
     flat = pa.array(vectors.reshape(-1), type=pa.float32())
     columns = {name: rows.column(name) for name in ROW_COLUMNS}
     columns |= {
         "model": pa.array([embedder.model_id] * n, pa.string()),
-        "embedded_at": pa.array([now] * n, pa.timestamp("us", tz="UTC")),
+        "embedded_at": embedded_at if embedded_at is not None else pa.array([dt.datetime.now(dt.UTC)] * n),
         "vector": pa.FixedSizeListArray.from_arrays(flat, embedder.dimension),
     }
     target = schema(embedder.dimension, embedder.spec)
@@ -199,6 +204,19 @@ def ensure_indexes(table, replace: bool = False) -> None:
     for column, (name, kind) in SCALAR_INDEXES.items():
         if replace or name not in have:
             table.create_index(column, config=kind(), replace=True, name=name)
+
+
+def _held_vectors(table, ids: list[str]) -> pa.Table:
+    """id, vector and embedded_at of some rows: by id where they are few, else one column scan."""
+    wanted = ["id", "vector", "embedded_at"]
+    if len(ids) > HELD_BY_ID:
+        found = columns(table, wanted)
+        return found.filter(pc.is_in(found.column("id"), pa.array(ids)))
+    parts = [
+        table.search().where(f"id IN ({quote(ids[i : i + DELETE_CHUNK])})").select(wanted).limit(None).to_arrow()
+        for i in range(0, len(ids), DELETE_CHUNK)
+    ]
+    return pa.concat_tables(parts)
 
 
 def quote(ids: list[str]) -> str:
@@ -248,15 +266,29 @@ def sync_table(db: lancedb.DBConnection, docs: Documents, embedder: Embedder) ->
         & (pl.col("model") != embedder.model_id)
     )
     gone = held.join(wanted.select("id"), on="id", how="anti")["id"].to_list()
+    # a changed row whose text, what the model reads, is the one held keeps its vector
+    same_text = wanted.select("id", "text").join(held.select("id", "text", "model"), on="id", suffix="_held")
+    reuse_ids = same_text.filter(
+        pl.col("id").is_in(changed_ids["id"].implode())
+        & (pl.col("text") == pl.col("text_held"))
+        & (pl.col("model") == embedder.model_id)
+    )["id"]
     result.inserted, result.changed, result.model_changed = len(new_ids), changed_ids.height, model_ids.height
-    result.deleted = len(gone)
-    to_embed = wanted.filter(pl.col("id").is_in(pl.concat([new_ids, changed_ids["id"], model_ids["id"]]).implode()))
-    result.unchanged = wanted.height - to_embed.height
+    result.reused, result.deleted = len(reuse_ids), len(gone)
+    embed_ids = pl.concat([new_ids, changed_ids["id"], model_ids["id"]])
+    embed_ids = embed_ids.filter(~embed_ids.is_in(reuse_ids.implode()))
+    to_embed = wanted.filter(pl.col("id").is_in(embed_ids.implode()))
+    result.unchanged = wanted.height - to_embed.height - result.reused
 
     embed_started = time.perf_counter()
     vectors = embedder.encode(to_embed["text"].to_list())
     result.seconds_embed = time.perf_counter() - embed_started
     batch = _arrow_rows(to_embed, vectors, embedder)
+    if result.reused:
+        kept = pl.from_arrow(_held_vectors(table, reuse_ids.to_list()))
+        kept = wanted.join(kept, on="id")  # the documents' order, with the vectors held
+        vectors_held = kept["vector"].to_numpy().astype(np.float32, copy=False)
+        batch = pa.concat_tables([batch, _arrow_rows(kept, vectors_held, embedder, kept["embedded_at"].to_arrow())])
 
     replaced = result.changed + result.model_changed + result.deleted
     if table is None:

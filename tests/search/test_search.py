@@ -179,11 +179,15 @@ def test_a_shorter_limit_gives_the_first_hits_of_a_longer_one(base_home):
 def test_the_n_gram_clauses_score_as_one_match_query_over_the_text(base_home, query):
     home, _ = base_home
     words = query_words(query)
+    found = 0
     for name in TABLES:
         table = index.open_table(index.connect(home.settings.vectors_dir), name)
-
         whole = _scores(table, MatchQuery(" ".join(words), "grams", boost=GRAMS_BOOST))
-        assert whole and _scores(table, grams_query(query_grams(words))) == whole, name
+        assert _scores(table, grams_query(query_grams(words))) == pytest.approx(whole, rel=1e-4), (
+            name
+        )  # summed in another order
+        found += len(whole)
+    assert found  # rows of one table at least
 
 
 def _scores(table, fts) -> dict[int, float]:

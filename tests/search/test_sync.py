@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from neuroerp.search import index
+from neuroerp.search import documents, index
 from neuroerp.search.config import ARTICLES, CUSTOMERS, DEFAULT_MODEL
 from neuroerp.search.documents import Documents, _finish
 from neuroerp.search.embedding import (
@@ -89,6 +89,35 @@ def test_a_renamed_article_embeds_one_row_and_is_found_by_its_new_name(home):
     hits = open_searcher(home.settings).search("Xylophan", mode="text").hits
     assert hits[0].id == article_id and "xylophan" in hits[0].matched
     assert hits[0].text_rank == 1  # ranks count from 1, as the fusion's 1 / (k + rank) assumes
+
+
+@pytest.mark.parametrize("held_by_id", [index.HELD_BY_ID, 10])  # vectors read by id, or in one scan
+def test_a_new_ngram_text_alone_keeps_the_vectors_and_a_renamed_row_is_embedded(home, monkeypatch, held_by_id):
+    """What the n-gram index reads changed (an upgrade: the customers' n-grams lost their Land),
+    so every customer's stored row changed, but not the text the model reads: its vector and when
+    it was made are kept. A customer renamed in the same sync is embedded."""
+    monkeypatch.setattr(index, "HELD_BY_ID", held_by_id)
+    before = {
+        r["id"]: r
+        for r in _table(home, CUSTOMERS).to_arrow().select(["id", "vector", "embedded_at", "grams"]).to_pylist()
+    }
+    renamed = sorted(before)[3]
+    with home.connect() as conn:
+        conn.execute("update raw.customers set name = 'Hofgut Quendelwiese' where customer_id = ?", [renamed])
+    monkeypatch.setattr(documents, "customer_grams", lambda row: f"{row['name']}. {row.get('city') or ''}")
+    result = home.sync().results[CUSTOMERS]
+    assert (result.changed, result.reused, result.embedded) == (len(before), len(before) - 1, 1)
+    after = {r["id"]: r for r in _table(home, CUSTOMERS).to_arrow().to_pylist()}
+    kept = [i for i in before if i != renamed]
+    assert all(
+        after[i]["vector"] == before[i]["vector"] and after[i]["embedded_at"] == before[i]["embedded_at"] for i in kept
+    )
+    assert all(after[i]["grams"] != before[i]["grams"] and after[i]["model"] for i in kept)
+    assert (
+        after[renamed]["embedded_at"] > before[renamed]["embedded_at"]
+        and after[renamed]["vector"] != before[renamed]["vector"]
+    )
+    assert open_searcher(home.settings).search("Quendelwiese", mode="text").hits[0].id == renamed
 
 
 def test_new_rows_are_in_the_full_text_indexes_after_the_sync(home):
