@@ -81,8 +81,9 @@ def search_index(context: dg.AssetExecutionContext, warehouse: Warehouse, search
         if result.duplicates:
             context.log.warning(f"{table}: {len(result.duplicates)} ids came twice; the latest row of each was kept")
         context.log.info(
-            f"{table}: {result.embedded} embedded ({result.inserted} new, {result.changed} changed, "
-            f"{result.model_changed} for the model), {result.deleted} deleted, {result.unchanged} unchanged"
+            f"{table}: {result.embedded} embedded ({result.inserted} new, {result.changed - result.reused} changed, "
+            f"{result.model_changed} for the model), {result.reused} changed with their text kept (vectors "
+            f"kept), {result.deleted} deleted, {result.unchanged} unchanged"
         )
     held = {t: index.indexed_state(index.open_table(index.connect(settings.vectors_dir), t)) for t in KEYS}
     for table, result in report.results.items():
@@ -123,6 +124,7 @@ def _metadata(result: index.SyncResult, report: SyncReport) -> dict:
         "embedded": result.embedded,
         "inserted": result.inserted,
         "changed": result.changed,
+        "vectors_kept": result.reused,
         "model_changed": result.model_changed,
         "deleted": result.deleted,
         "unchanged": result.unchanged,
