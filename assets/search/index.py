@@ -82,8 +82,8 @@ def search_index(context: dg.AssetExecutionContext, warehouse: Warehouse, search
             context.log.warning(f"{table}: {len(result.duplicates)} ids came twice; the latest row of each was kept")
         context.log.info(
             f"{table}: {result.embedded} embedded ({result.inserted} new, {result.changed - result.reused} changed, "
-            f"{result.model_changed} for the model), {result.reused} changed with their text kept (vectors "
-            f"kept), {result.deleted} deleted, {result.unchanged} unchanged"
+            f"{result.model_changed} for the model), {result.reused} changed with the same text (vector kept), "
+            f"{result.deleted} deleted, {result.unchanged} unchanged"
         )
     held = {t: index.indexed_state(index.open_table(index.connect(settings.vectors_dir), t)) for t in KEYS}
     for table, result in report.results.items():
