@@ -169,4 +169,8 @@ def xmin_condition(horizon: int) -> str:
     low = horizon % WRAP
     if low < FIRST_NORMAL_XID:
         low = FIRST_NORMAL_XID  # no transaction has such an id: the next one is the same bound
-    return f"age(xmin) BETWEEN 0 AND age('{low}'::xid)"
+    # 0 <= age(xmin) <= age(horizon), evaluated cheaply: the bound once per statement (an InitPlan;
+    # age() is only stable, so written inline it runs for every row), and the upper bound first:
+    # it fails for the old rows, most of a table, which then skip the second age(xmin). Both
+    # comparisons cost the same, so PostgreSQL keeps them in this order.
+    return f"age(xmin) <= (SELECT age('{low}'::xid)) AND age(xmin) >= 0"

@@ -41,7 +41,7 @@ from neuroerp.ingest.parsing import ROW, parse
 from neuroerp.ingest.readers import UNLOADABLE, Selection, SourceReader, UnloadableValues
 from neuroerp.ingest.store import MAX_QUARANTINED_VALUE, IngestStore, Outcome
 from neuroerp.ingest.types import key_text_expr
-from neuroerp.ingest.validation import find_problems, table_schema
+from neuroerp.ingest.validation import find_problems, table_validator
 from neuroerp.source.connection import RetryPolicy, with_source_retries
 from neuroerp.warehouse import scalar, transaction
 
@@ -92,10 +92,9 @@ def ingest_table(
     started_at = dt.datetime.now(dt.UTC)
     now = now or started_at
     store = IngestStore(conn, spec)
-    store.ensure()
-    state = store.state()
-    schema = functools.cache(lambda: table_schema(spec, now))  # built when a row arrives (it costs ~10 ms)
-    was_absent = store.absent_columns()
+    state = store.open()
+    schema = functools.cache(lambda: table_validator(spec, now))  # built when a row arrives (it costs ~10 ms)
+    was_absent = store.was_absent
     absent: tuple[str, ...] = ()
 
     def read(guarded: bool) -> tuple[int, str, Outcome, object, dict[str, int]]:
@@ -156,7 +155,7 @@ def ingest_table(
         # the fast read for clean tables; guarded where rows wait in quarantine (they come back each
         # run) or once the fast read met a value it cannot carry
         try:
-            return read(guarded=store.has_quarantined())
+            return read(guarded=store.quarantined)
         except UnloadableValues:
             return read(guarded=True)
 

@@ -9,8 +9,11 @@ are sound input and flow into raw, where the compliance and finance checks find 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import duckdb
 import pandera.polars as pa
@@ -33,11 +36,6 @@ LATEST_DATE = dt.date(2100, 12, 31)
 FUTURE_TOLERANCE = dt.timedelta(days=1)  # clocks differ; a recorded event is not days ahead
 PLANNING_HORIZON = dt.timedelta(days=3 * 366)  # planned instants (arrivals, lease ends) may lie ahead
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-
-
-def _valid_json(data) -> pl.LazyFrame:
-    col = pl.col(data.key)
-    return data.lazyframe.select(col.is_null() | col.str.json_path_match("$").is_not_null())
 
 
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
@@ -80,52 +78,114 @@ def json_problem(text: str) -> str | None:
     return None
 
 
-def _checks(column, now: dt.datetime) -> list[pa.Check]:
-    checks = []
+@dataclass(frozen=True)
+class Rule:
+    """One check of a column, as data: pandera's Check and the fused pre-screen are both made from
+    `test` (a polars expression over the column; a null outcome passes, as with pandera's
+    `ignore_na`),
+    so the two can never disagree."""
+
+    test: Callable[[pl.Expr], pl.Expr]
+    error: str
+
+    def check(self) -> pa.Check:
+        return pa.Check(lambda data: data.lazyframe.select(self.test(pl.col(data.key))), error=self.error)
+
+
+def _is_json(col: pl.Expr) -> pl.Expr:
+    return col.is_null() | col.str.json_path_match("$").is_not_null()
+
+
+def _rules(column, now: dt.datetime) -> list[Rule]:
+    rules = []
+
+    def isin(values, error: str) -> None:
+        allowed = list(values)
+        rules.append(Rule(lambda col: col.is_in(allowed), error))
+
+    def in_range(low, high, error: str) -> None:
+        rules.append(Rule(lambda col: (col >= low) & (col <= high), error))
+
+    def at_most_chars(limit: int, error: str) -> None:
+        rules.append(Rule(lambda col: col.str.len_chars() <= limit, error))
+
     if column.values:
-        checks.append(pa.Check.isin(list(column.values), error=f"unknown value (allowed: {'|'.join(column.values)})"))
+        isin(column.values, f"unknown value (allowed: {'|'.join(column.values)})")
     if column.semantic is Semantic.COUNTRY:
-        checks.append(pa.Check.isin(sorted(ISO_COUNTRIES), error="not an ISO 3166 country code"))
+        isin(sorted(ISO_COUNTRIES), "not an ISO 3166 country code")
     if column.semantic is Semantic.GERMAN_LAND:
-        checks.append(pa.Check.isin(sorted(GERMAN_LANDS), error="not a German Land code"))
+        isin(sorted(GERMAN_LANDS), "not a German Land code")
     match column.type:
         case ColumnType.TEXT:
-            checks.append(pa.Check.str_length(max_value=MAX_TEXT, error=f"text longer than {MAX_TEXT} characters"))
+            at_most_chars(MAX_TEXT, f"text longer than {MAX_TEXT} characters")
         case ColumnType.JSON_TEXT | ColumnType.JSONB:
-            checks.append(pa.Check.str_length(max_value=MAX_JSON, error=f"JSON longer than {MAX_JSON} characters"))
-            checks.append(pa.Check(_valid_json, error=NOT_JSON))
+            at_most_chars(MAX_JSON, f"JSON longer than {MAX_JSON} characters")
+            rules.append(Rule(_is_json, NOT_JSON))
         case ColumnType.UUID:
-            checks.append(pa.Check.str_matches(UUID_PATTERN, error="not a UUID"))
+            rules.append(Rule(lambda col: col.str.contains(UUID_PATTERN), "not a UUID"))
         case ColumnType.TIMESTAMPTZ:
             latest = now + (PLANNING_HORIZON if column.planned else FUTURE_TOLERANCE)
-            checks.append(pa.Check.in_range(EARLIEST_INSTANT, latest, error="implausible timestamp"))
+            in_range(EARLIEST_INSTANT, latest, "implausible timestamp")
         case ColumnType.TIMESTAMP:
             latest = (now + FUTURE_TOLERANCE).replace(tzinfo=None)
-            checks.append(
-                pa.Check.in_range(EARLIEST_INSTANT.replace(tzinfo=None), latest, error="implausible timestamp")
-            )
+            in_range(EARLIEST_INSTANT.replace(tzinfo=None), latest, "implausible timestamp")
         case ColumnType.DATE:
-            checks.append(pa.Check.in_range(EARLIEST_DATE, LATEST_DATE, error="implausible date"))
-    return checks
+            in_range(EARLIEST_DATE, LATEST_DATE, "implausible date")
+    return rules
+
+
+class TableValidator:
+    """The pandera schema of a table and its pre-screen: every rule, nullability and dtype of the
+    schema in one polars query. A batch that passes the pre-screen passes pandera; one that does
+    not is validated by pandera, which words the reasons. The schema is built when first needed
+    (it costs several milliseconds; most batches of an incremental run are clean)."""
+
+    def __init__(self, spec: Table, now: dt.datetime) -> None:
+        self.spec = spec
+        self.rules = {c.name: _rules(c, now) for c in spec.columns}
+        self.nullable = {c.name: c.nullable and c.name not in spec.primary_key for c in spec.columns}
+        self.dtypes = {c.name: c.type.polars_type for c in spec.columns} | {ROW: pl.UInt32()}
+        screen = []  # one boolean per rule and per non-nullable column: true when every row passes
+        for name, rules in self.rules.items():
+            col = pl.col(name)
+            if not self.nullable[name]:
+                screen.append(col.is_not_null().all())
+            screen.extend(r.test(col).all() for r in rules)  # all() skips nulls: a null outcome passes
+        screen.append(pl.col(ROW).is_not_null().all())
+        self.screen = [e.alias(f"rule{i}") for i, e in enumerate(screen)]
+
+    @functools.cached_property
+    def schema(self) -> pa.DataFrameSchema:
+        columns = {
+            name: pa.Column(self.dtypes[name], nullable=self.nullable[name], checks=[r.check() for r in rules])
+            for name, rules in self.rules.items()
+        }
+        columns[ROW] = pa.Column(pl.UInt32)
+        return pa.DataFrameSchema(columns, name=self.spec.qualified_name, strict=True, ordered=False)
+
+    def passes(self, typed: pl.DataFrame) -> bool:
+        if dict(typed.schema) != self.dtypes:
+            return False  # a missing, extra or differently typed column: pandera says which
+        return all(typed.select(self.screen).row(0))
+
+
+def table_validator(spec: Table, now: dt.datetime | None = None) -> TableValidator:
+    """The pandera schema of one contract table and its pre-screen; `now` bounds plausible timestamps."""
+    return TableValidator(spec, now or dt.datetime.now(dt.UTC))
 
 
 def table_schema(spec: Table, now: dt.datetime | None = None) -> pa.DataFrameSchema:
     """The pandera schema of one contract table; `now` bounds plausible timestamps."""
-    now = now or dt.datetime.now(dt.UTC)
-    columns = {
-        c.name: pa.Column(
-            c.type.polars_type,
-            nullable=c.nullable and c.name not in spec.primary_key,
-            checks=_checks(c, now),
-        )
-        for c in spec.columns
-    }
-    columns[ROW] = pa.Column(pl.UInt32)
-    return pa.DataFrameSchema(columns, name=spec.qualified_name, strict=True, ordered=False)
+    return table_validator(spec, now).schema
 
 
-def find_problems(schema: pa.DataFrameSchema, spec: Table, typed: pl.DataFrame) -> pl.DataFrame:
-    """(ROW, reason) for every failed check of every row."""
+def find_problems(schema: pa.DataFrameSchema | TableValidator, spec: Table, typed: pl.DataFrame) -> pl.DataFrame:
+    """(ROW, reason) for every failed check of every row; with a `TableValidator`, a batch that
+    passes its pre-screen skips pandera (a fixed ~20 ms a batch, whatever its size)."""
+    if isinstance(schema, TableValidator):
+        if schema.passes(typed):
+            return pl.DataFrame(schema={ROW: pl.UInt32, "reason": pl.String})
+        schema = schema.schema
     try:
         schema.validate(typed, lazy=True)
     except SchemaErrors as errors:

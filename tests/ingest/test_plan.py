@@ -18,9 +18,11 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
+import sqlalchemy as sa
 
 from neuroerp.contract import table
 from neuroerp.ingest.changes import FIRST_NORMAL_XID, MAX_HORIZON_AGE, WRAP, Marks, plan, xmin_condition
+from neuroerp.source.database import create_source_engine
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
 DAY = dt.timedelta(hours=24)
@@ -112,10 +114,41 @@ def test_the_safety_net_is_due_at_reconcile_every_and_not_a_second_before():
 
 
 def test_the_xmin_condition_keeps_ids_within_one_wraparound_and_above_the_special_ones():
-    assert xmin_condition(5 * WRAP + 1_234) == "age(xmin) BETWEEN 0 AND age('1234'::xid)"
-    assert xmin_condition(5 * WRAP + FIRST_NORMAL_XID) == f"age(xmin) BETWEEN 0 AND age('{FIRST_NORMAL_XID}'::xid)"
-    assert xmin_condition(5 * WRAP + 1) == f"age(xmin) BETWEEN 0 AND age('{FIRST_NORMAL_XID}'::xid)"
-    assert xmin_condition(WRAP - 1) == f"age(xmin) BETWEEN 0 AND age('{WRAP - 1}'::xid)"
+    def bound(xid: int) -> str:
+        return f"age(xmin) <= (SELECT age('{xid}'::xid)) AND age(xmin) >= 0"
+
+    assert xmin_condition(5 * WRAP + 1_234) == bound(1_234)
+    assert xmin_condition(5 * WRAP + FIRST_NORMAL_XID) == bound(FIRST_NORMAL_XID)
+    assert xmin_condition(5 * WRAP + 1) == bound(FIRST_NORMAL_XID)
+    assert xmin_condition(WRAP - 1) == bound(WRAP - 1)
+
+
+def test_the_xmin_condition_takes_exactly_the_ids_from_the_horizon_to_now_across_the_wraparound(pg_url):
+    """PostgreSQL itself evaluates the condition for ids on both sides of each edge: the horizon, now,
+    2^31 back (where age() turns negative: rows that old are not new) and the wraparound to the
+    special ids; `xmin` is a column of ids here, as it is of a table's row versions."""
+    engine = create_source_engine(pg_url)
+    with engine.begin() as conn:
+        now = conn.execute(sa.text("SELECT txid_current() % 4294967296")).scalar()  # age() counts from it
+
+        def xid(back: int) -> int:
+            value = (now - back) % WRAP
+            return value if value >= FIRST_NORMAL_XID else value - FIRST_NORMAL_XID - 1 + WRAP  # skip 0..2
+
+        for horizon_age in (0, 1, 700, 2**31 - 2**24):
+            horizon = xid(horizon_age)
+            backs = {0, 1, horizon_age - 1, horizon_age, horizon_age + 1, 2**31 - 1, 2**31, 2**31 + 1, WRAP - 1}
+            ids = sorted({xid(b) for b in backs if 0 <= b < WRAP} | {(now + 1) % WRAP, (now + 2**20) % WRAP})
+            values = ", ".join(f"('{i}'::xid)" for i in ids)
+            taken = conn.execute(
+                sa.text(f"SELECT xmin::text::bigint FROM (VALUES {values}) v(xmin) WHERE {xmin_condition(horizon)}")
+            ).scalars()
+            signed_age = {i: (now - i + 2**31) % WRAP - 2**31 for i in ids}
+            expected = {i for i in ids if 0 <= signed_age[i] <= signed_age[horizon]}
+            assert set(taken) == expected, horizon_age
+            assert horizon in expected and xid(0) in expected
+            assert xid(horizon_age + 1) not in expected and xid(2**31) not in expected
+    engine.dispose()
 
 
 def test_marks_round_trip_and_marks_of_another_version_mean_a_fresh_start():
