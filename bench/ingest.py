@@ -32,7 +32,7 @@ import duckdb
 import sqlalchemy as sa
 
 from neuroerp.contract import TableKind, load_order, table
-from neuroerp.devtools.postgres import throwaway_postgres
+from neuroerp.devtools.postgres import settle, throwaway_postgres
 from neuroerp.ingest import ingest_table
 from neuroerp.ingest.parsing import parse
 from neuroerp.ingest.readers import PostgresReader, Selection
@@ -247,6 +247,7 @@ def main() -> None:
         url = pg.url_for("bench")
         started = time.perf_counter()
         seed_source(url, scale=args.scale, seed=1, as_of=dt.date.today() - dt.timedelta(days=1), create_schema=True)
+        settle(url)  # vacuumed and analysed, as a running ERP's database
         print(f"seeded scale {args.scale} in {time.perf_counter() - started:.1f} s", flush=True)
         readers, memory = compare_readers(url, args.repeat, Path(tmp))
         print()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from bench.ingest import _change_one_percent
 from bench.scale1 import a_new_user
+from neuroerp.devtools.postgres import settle
 
 RESULTS = Path(__file__).parent / "results"
 TARGET_SECONDS = 180
@@ -82,6 +83,7 @@ def main() -> None:
         )
         if code:
             sys.exit(f"seeding failed:\n{out}")
+        settle(url)  # vacuumed and analysed, as a running ERP's database
         print(f"seeded scale {args.scale} in {seconds:.1f} s", flush=True)
         for name in ("full: neuroerp materialize (everything)", "incremental: the same after a 1 % change"):
             changed = _change_one_percent(url) if runs else 0
