@@ -36,7 +36,7 @@ from neuroerp.devtools.postgres import settle, throwaway_postgres
 from neuroerp.ingest import ingest_table
 from neuroerp.ingest.parsing import parse
 from neuroerp.ingest.readers import PostgresReader, Selection
-from neuroerp.ingest.validation import find_problems, table_schema
+from neuroerp.ingest.validation import find_problems, table_validator
 from neuroerp.seed import seed_source
 from neuroerp.source.database import create_source_engine, qualified_name
 
@@ -95,7 +95,7 @@ def compare_readers(url: str, repeat: int, work: Path) -> list[dict]:
         return n
 
     def extract_and_validate() -> int:
-        schema = table_schema(spec)
+        schema = table_validator(spec)  # what the ingest validates with: the pre-screen, pandera where it fails
         n = 0
         with reader.connect() as conn:
             for frame in reader.batches(conn, spec, Selection(full=True), 200_000, guarded=False):

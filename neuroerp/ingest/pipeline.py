@@ -93,7 +93,7 @@ def ingest_table(
     now = now or started_at
     store = IngestStore(conn, spec)
     state = store.open()
-    schema = functools.cache(lambda: table_validator(spec, now))  # built when a row arrives (it costs ~10 ms)
+    schema = functools.cache(lambda: table_validator(spec, now))  # built when a row arrives
     was_absent = store.was_absent
     absent: tuple[str, ...] = ()
 
