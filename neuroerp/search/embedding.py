@@ -184,11 +184,16 @@ def _cpu_threads(threads: int | None) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-@functools.cache
 def load_embedder(
     spec: str = DEFAULT_MODEL, device: str = "auto", batch_size: int = 0, precision: str = "auto"
 ) -> Embedder:
-    """Load a model once per process (it takes seconds); later calls share it."""
+    """Load a model once per process (it takes seconds); later calls with the same settings share
+    it, however they pass them (by position or by name)."""
+    return _load_embedder(spec, device, batch_size, precision)
+
+
+@functools.cache
+def _load_embedder(spec: str, device: str, batch_size: int, precision: str) -> Embedder:
     name, folder = resolve_model(spec)
     go_offline()
     from sentence_transformers import SentenceTransformer

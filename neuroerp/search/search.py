@@ -128,6 +128,7 @@ class Searcher:
     def __init__(
         self, vectors_dir: Path, cache: QueryCache | None = None, rrf_k: int = RRF_K, candidates: int = CANDIDATES,
         weights: tuple[float, float, float] = WEIGHTS, concurrent: bool = True, query_vectors: int = QUERY_VECTORS,
+        precision: str = "auto",
     ) -> None:  # fmt: skip
         self.vectors_dir = Path(vectors_dir)
         self.cache = cache
@@ -136,6 +137,7 @@ class Searcher:
         self.weights = weights  # (meaning, words, all words) in the fusion
         self.concurrent = concurrent
         self.query_vectors = query_vectors  # how many query vectors are remembered (0: none)
+        self.precision = precision  # of the query model's weights (see embedding.pick_precision)
         self._tables: dict[str, AsyncTable] = {}
         self._embedders: dict[str | None, Embedder] = {}  # by the model id the tables record
         self._table_embedders: dict[str, Embedder] = {}  # of the tables open now
@@ -168,7 +170,8 @@ class Searcher:
         model_id = first[0] if first else None
         embedder = self._embedders.get(model_id)
         if embedder is None:
-            embedder = load_embedder(index.model_spec_in(await table.schema()) or DEFAULT_MODEL)
+            spec = index.model_spec_in(await table.schema()) or DEFAULT_MODEL
+            embedder = load_embedder(spec, precision=self.precision)
             if model_id is not None and embedder.model_id != model_id:
                 raise IndexMissing(
                     f"the index was built with {model_id}, but {embedder.model_id} is what loads here; "

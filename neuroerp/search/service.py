@@ -59,7 +59,8 @@ def sync_from_warehouse(conn: duckdb.DuckDBPyConnection, settings: SearchSetting
 
 
 def open_searcher(settings: SearchSettings) -> Searcher:
-    return Searcher(settings.vectors_dir, QueryCache(settings.cache_path, settings.cache_ttl_s))
+    cache = QueryCache(settings.cache_path, settings.cache_ttl_s)
+    return Searcher(settings.vectors_dir, cache, precision=settings.precision)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from lancedb.query import BooleanQuery, MatchQuery, Occur
 from neuroerp.search import index
 from neuroerp.search.cache import QueryCache
 from neuroerp.search.config import ARTICLES, TABLES
+from neuroerp.search.documents import customer_grams, customer_text
 from neuroerp.search.search import (
     GRAMS_BOOST,
     MAX_QUERY_CHARS,
@@ -217,6 +218,19 @@ def test_the_flat_words_query_scores_as_one_clause_per_word(base_home, query):
     for name in TABLES:
         table = index.open_table(index.connect(home.settings.vectors_dir), name)
         assert _scores(table, flat) == _scores(table, nested), name
+
+
+def test_the_customers_n_grams_read_name_number_and_place_and_the_words_read_everything():
+    """Land and type as 4-grams made every n-gram lookup of "Niedersachsen" or "Lohnunternehmen"
+    read a fifth of the customers; the word index still finds them as typed."""
+    row = {
+        "name": "Hofgut Quendelwiese", "number": "K200042", "postal_code": "21614", "city": "Buxtehude",
+        "district": "Landkreis Stade", "state_code": "NI", "country_code": "DE", "customer_type": "contractor",
+    }  # fmt: skip
+    grams, words = customer_grams(row), customer_text(row)
+    assert all(part in grams for part in ("Hofgut Quendelwiese", "K200042", "21614 Buxtehude", "Landkreis Stade"))
+    assert "Niedersachsen" not in grams and "Lohnunternehmen" not in grams and "Deutschland" not in grams
+    assert all(part in words for part in ("Niedersachsen", "Lohnunternehmen", "Hofgut Quendelwiese", "K200042"))
 
 
 def test_words_of_five_letters_and_more_are_forgiven_one_edit():

@@ -201,6 +201,19 @@ def test_a_model_change_reembeds_everything_and_search_uses_the_new_model(home, 
     assert sum(r.embedded for r in again.results.values()) == 0
 
 
+def test_a_new_ngram_text_and_a_new_model_together_keep_no_vector_of_the_old_model(
+    home, embedder, tmp_path, monkeypatch
+):
+    """Rows changed only in what the n-gram index reads keep their vector only if the configured
+    model made it: with a new model in the same sync every one is embedded again."""
+    settings = replace(home.settings, home=tmp_path / "small")
+    sync_documents(_small(home.documents()), settings)
+    monkeypatch.setattr(documents, "customer_grams", lambda row: row["name"])
+    variant = _variant_model(tmp_path, embedder, pooling_mode_mean_tokens=False, pooling_mode_cls_token=True)
+    result = sync_documents(_small(home.documents()), replace(settings, model=variant)).results[CUSTOMERS]
+    assert (result.changed, result.reused, result.embedded) == (25, 0, 25)
+
+
 def test_a_model_with_another_vector_size_recreates_the_tables(home, embedder, tmp_path):
     from sentence_transformers import SentenceTransformer, models
 
@@ -246,6 +259,12 @@ def test_bfloat16_where_the_cpu_computes_it_with_the_vectors_of_float32():
     assert b.dtype == np.float32 and np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-6)
     assert (a * b).sum(axis=1).min() > 0.99
     assert np.allclose(fast.encode_query(texts[0]), b[0], atol=1e-6)
+
+
+def test_the_searcher_embeds_queries_in_the_configured_format(home):
+    searcher = open_searcher(replace(home.settings, precision="float32"))
+    assert searcher.search("Dünger für Raps", use_cache=False).hits
+    assert [e.precision for e in searcher._embedders.values()] == ["float32"]
 
 
 def test_going_offline_also_reaches_a_hub_imported_before(monkeypatch):
