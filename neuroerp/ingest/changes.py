@@ -12,11 +12,16 @@ what changed, not their size. A transaction left open holds the horizon back: ro
 read again (and found unchanged) until it ends.
 
 `xmin` is a 32-bit transaction id that wraps around; the horizon is kept as a 64-bit `xid8`
-(epoch and id). The read compares with `age(xmin)`, which PostgreSQL computes modulo 2^32 from
-the same "now" within a statement: a row is new when `0 <= age(xmin) <= age(horizon)`. That is
-exact while the horizon is less than 2^31 transactions old; an older one (or one from the
-future: another cluster at the same address, a restore) means a full read. Frozen rows keep
-their xmin; one written 2^32 transactions ago may look new and is read again (never missed).
+(epoch and id). Where few transactions ran since the horizon (up to `XID_SET_LIMIT`, the usual
+case for runs a minute apart), the read names them: `xmin IN (ids from the horizon to this
+run's snapshot)`, a hashed lookup that PostgreSQL may run in parallel workers. A transaction that
+commits after this run's snapshot is past that range, and at or past this run's horizon: the next
+run reads it. Otherwise the read compares with `age(xmin)`, which PostgreSQL computes modulo 2^32
+from the same "now" within a statement: a row is new when `0 <= age(xmin) <= age(horizon)`
+(age() keeps the scan to one process). Either is exact while the horizon is less than 2^31
+transactions old; an older one (or one from the future: another cluster at the same address, a
+restore) means a full read. Frozen rows keep their xmin; one written 2^32 transactions ago may
+look new and is read again (never missed).
 
 Hard deletes leave no row to find: key reconciliation (every key of the source against the
 warehouse) finds them, and runs only when the table's delete counter (`n_tup_del` of
@@ -46,6 +51,8 @@ WRAP = 2**32
 # how far behind "now" a horizon may be for age() to order it correctly (2^31), with room for the
 # transactions that start while the read runs
 MAX_HORIZON_AGE = 2**31 - 2**24
+# up to this many transactions since the horizon, a read names them (at most about 100 kB of SQL)
+XID_SET_LIMIT = 10_000
 FIRST_NORMAL_XID = 3  # 0 to 2 are PostgreSQL's special ids (invalid, bootstrap, frozen)
 
 
@@ -81,6 +88,7 @@ class Plan:
     why: str  # why the table is read whole, or by what it is read incrementally
     marker: str  # "xmin", the change column ("updated_at", "seq", ...), or "none" (read whole)
     changed_since: int | None = None  # xid8 horizon: read rows written since (PostgreSQL)
+    changed_until: int | None = None  # xid8: ... and before this one (this run's next id; later: next run)
     reconcile: bool = False  # compare every key with the source
     reconcile_why: str = ""
 
@@ -113,7 +121,7 @@ def plan(
         return Plan(True, "full refresh requested", marker)
     if not loaded:
         return Plan(True, "first load", marker)
-    since = None
+    since = until = None
     if current is not None and previous is not None:
         if previous.columns != current.columns:
             return Plan(True, "the contract's columns changed since the last read", marker)
@@ -123,7 +131,7 @@ def plan(
             return Plan(True, "the source's transaction ids went back (a restored or another server)", marker)
         if current.next_xid - previous.horizon > MAX_HORIZON_AGE:
             return Plan(True, "the last read is over 2 billion transactions ago (xmin wraps around)", marker)
-        since = previous.horizon
+        since, until = previous.horizon, current.next_xid
         why = f"rows written since transaction {previous.horizon}"
     elif column is not None and watermark is not None:
         marker = column  # SQLite, views, or the first run after an upgrade: by the change column
@@ -131,9 +139,9 @@ def plan(
     else:
         return Plan(True, "no change marker to read by", marker)
     if not reconcile:
-        return Plan(False, why, marker, since)
+        return Plan(False, why, marker, since, until)
     due = _reconcile_reason(previous, current, reconciled_at, now, reconcile_every)
-    return Plan(False, why, marker, since, reconcile=due is not None, reconcile_why=due or "")
+    return Plan(False, why, marker, since, until, reconcile=due is not None, reconcile_why=due or "")
 
 
 def _reconcile_reason(
@@ -164,8 +172,15 @@ def _ago(delta: dt.timedelta) -> str:
     return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
-def xmin_condition(horizon: int) -> str:
-    """SQL: the row version was written at or after the xid8 `horizon` (see the module docstring)."""
+def xmin_condition(horizon: int, until: int | None = None) -> str:
+    """SQL: the row version was written at or after the xid8 `horizon` (and, where `until` is
+    given, before the xid8 `until`: the first id not yet assigned when this run's snapshot was
+    taken; see the module docstring)."""
+    if until is not None and until - horizon <= XID_SET_LIMIT:
+        # each id as xid (modulo 2^32, across a wraparound), the special ids left out: a constant
+        # list, hashed once per worker, then a lookup per row
+        ids = [i % WRAP for i in range(horizon, until) if i % WRAP >= FIRST_NORMAL_XID]
+        return f"xmin = ANY('{{{','.join(map(str, ids))}}}'::xid[])" if ids else "FALSE"
     low = horizon % WRAP
     if low < FIRST_NORMAL_XID:
         low = FIRST_NORMAL_XID  # no transaction has such an id: the next one is the same bound

@@ -36,7 +36,7 @@ import duckdb
 import polars as pl
 
 from neuroerp.contract import ColumnType, Table, TableKind
-from neuroerp.ingest.changes import plan
+from neuroerp.ingest.changes import Plan, plan
 from neuroerp.ingest.parsing import ROW, parse
 from neuroerp.ingest.readers import UNLOADABLE, Selection, SourceReader, UnloadableValues
 from neuroerp.ingest.store import MAX_QUARANTINED_VALUE, IngestStore, Outcome
@@ -124,7 +124,7 @@ def ingest_table(
                         if how.reconcile:
                             behind = store.reconcile(reader.keys(source, spec))
                             refetch = pl.concat([refetch, behind]).unique()
-                        selection = _incremental(spec, state.watermark, options, refetch, how.changed_since)
+                        selection = _incremental(spec, state.watermark, options, refetch, how)
                     batches = reader.batches(source, spec, selection, options.batch_rows, guarded)
                     with _prefetched(batches) as frames, _written_behind(store) as write:
                         for frame in frames:
@@ -316,7 +316,7 @@ def _incremental(
     watermark: dt.datetime | int | None,
     options: IngestOptions,
     refetch: pl.DataFrame,
-    changed_since: int | None,
+    how: Plan,
 ) -> Selection:
     since: dt.datetime | int | None = None
     if isinstance(watermark, int):
@@ -328,7 +328,8 @@ def _incremental(
         watermark_column=spec.watermark_column,
         since=since,
         refetch_keys=refetch,
-        changed_since=changed_since,
+        changed_since=how.changed_since,
+        changed_until=how.changed_until,
     )
 
 

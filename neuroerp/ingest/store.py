@@ -411,17 +411,17 @@ class IngestStore:
         elif self.staged == 0:
             ok = upserted = 0
         else:
-            # only rows that differ from raw count as upserts (re-read rows are mostly unchanged)
+            # the old versions of the rows read leave raw in one pass over its keys (comparing
+            # first took a pass over every column, and deleting a second one); the rows go back in
+            # as read, and only those that differ from their old version count as upserts
             staged = self._made("ok")
-            changed = self._create(
-                f"CREATE OR REPLACE TEMP TABLE AS SELECT * FROM {staged} EXCEPT "
-                f"SELECT * FROM {raw} WHERE {self.key} IN (SELECT {self.key} FROM {staged})",
-                "changed",
+            old = self._create(
+                f"CREATE OR REPLACE TEMP TABLE AS WITH d AS (DELETE FROM {raw} WHERE {self.key} IN "
+                f"(SELECT {self.key} FROM {staged}) RETURNING *) SELECT * FROM d",
+                "old",
             )
-            upserted = scalar(c, f"SELECT count(*) FROM {changed}")
-            if upserted:
-                c.execute(f"DELETE FROM {raw} WHERE {self.key} IN (SELECT {self.key} FROM {changed})")
-                c.execute(f"INSERT INTO {raw} SELECT * FROM {changed}")
+            upserted = scalar(c, f"SELECT count(*) FROM (SELECT * FROM {staged} EXCEPT SELECT * FROM {old})")
+            c.execute(f"INSERT INTO {raw} SELECT * FROM {staged}")
             ok = self.staged
         if self.bad_rows or self.quarantined:  # (deletes above only empty it: then this is a no-op)
             self._apply_quarantine(started_at)

@@ -96,6 +96,14 @@ def _is_json(col: pl.Expr) -> pl.Expr:
     return col.is_null() | col.str.json_path_match("$").is_not_null()
 
 
+def _instant(value: dt.datetime) -> pl.Expr:
+    """A datetime literal made from its microseconds since 1970 (as the typed columns hold it):
+    polars takes 0.2 ms to convert an aware datetime, a tenth of an unchanged table's run."""
+    epoch = dt.datetime(1970, 1, 1, tzinfo=dt.UTC if value.tzinfo else None)
+    micros = (value - epoch) // dt.timedelta(microseconds=1)
+    return pl.lit(micros, dtype=pl.Int64).cast(pl.Datetime("us", "UTC" if value.tzinfo else None))
+
+
 def _rules(column, now: dt.datetime) -> list[Rule]:
     rules = []
 
@@ -104,6 +112,8 @@ def _rules(column, now: dt.datetime) -> list[Rule]:
         rules.append(Rule(lambda col: col.is_in(allowed), error))
 
     def in_range(low, high, error: str) -> None:
+        if isinstance(low, dt.datetime):
+            low, high = _instant(low), _instant(high)
         rules.append(Rule(lambda col: (col >= low) & (col <= high), error))
 
     def at_most_chars(limit: int, error: str) -> None:

@@ -21,7 +21,15 @@ import pytest
 import sqlalchemy as sa
 
 from neuroerp.contract import table
-from neuroerp.ingest.changes import FIRST_NORMAL_XID, MAX_HORIZON_AGE, WRAP, Marks, plan, xmin_condition
+from neuroerp.ingest.changes import (
+    FIRST_NORMAL_XID,
+    MAX_HORIZON_AGE,
+    WRAP,
+    XID_SET_LIMIT,
+    Marks,
+    plan,
+    xmin_condition,
+)
 from neuroerp.source.database import create_source_engine
 
 NOW = dt.datetime(2026, 11, 27, 12, 0, tzinfo=dt.UTC)
@@ -42,6 +50,7 @@ def decide(spec=CUSTOMERS, *, loaded=True, watermark=NOW, previous=BEFORE, curre
 def test_an_incremental_postgresql_read_starts_at_the_last_horizon_and_compares_no_keys_when_nothing_was_deleted():
     how = decide()
     assert (how.full, how.marker, how.changed_since, how.reconcile) == (False, "xmin", 1_000, False)
+    assert how.changed_until == 2_010  # the next id when this run's snapshot was taken: later ones, next run
     assert how.why == "rows written since transaction 1000" and how.reconcile_why == ""
 
 
@@ -121,6 +130,33 @@ def test_the_xmin_condition_keeps_ids_within_one_wraparound_and_above_the_specia
     assert xmin_condition(5 * WRAP + FIRST_NORMAL_XID) == bound(FIRST_NORMAL_XID)
     assert xmin_condition(5 * WRAP + 1) == bound(FIRST_NORMAL_XID)
     assert xmin_condition(WRAP - 1) == bound(WRAP - 1)
+
+
+def test_a_few_transactions_since_the_horizon_are_named_one_by_one_and_many_compared_by_age():
+    assert xmin_condition(5 * WRAP + 100, 5 * WRAP + 103) == "xmin = ANY('{100,101,102}'::xid[])"
+    # across the wraparound: the special ids 0 to 2 are no transaction's
+    assert xmin_condition(6 * WRAP - 2, 6 * WRAP + 4) == "xmin = ANY('{4294967294,4294967295,3}'::xid[])"
+    assert xmin_condition(7 * WRAP + 50, 7 * WRAP + 50) == "FALSE"  # no id assigned since the horizon
+    assert xmin_condition(WRAP, WRAP + 10) == "xmin = ANY('{3,4,5,6,7,8,9}'::xid[])"
+    assert xmin_condition(1_000, 1_000 + XID_SET_LIMIT).count(",") == XID_SET_LIMIT - 1
+    assert xmin_condition(1_000, 1_001 + XID_SET_LIMIT) == "age(xmin) <= (SELECT age('1000'::xid)) AND age(xmin) >= 0"
+    assert xmin_condition(1_000) == xmin_condition(1_000, 1_001 + XID_SET_LIMIT)  # no upper bound: by age
+
+
+def test_the_named_transactions_are_exactly_those_from_the_horizon_to_the_snapshot_across_the_wraparound(pg_url):
+    """PostgreSQL evaluates the id list: the horizon is in, the snapshot's next id is out (a
+    transaction that got it commits after the snapshot: the next run reads it), on both sides of
+    the wraparound."""
+    engine = create_source_engine(pg_url)
+    horizon, until = 9 * WRAP - 3, 9 * WRAP + 5  # ids WRAP-3 .. WRAP-1, then 3 and 4
+    ids = [WRAP - 5, WRAP - 4, WRAP - 3, WRAP - 2, WRAP - 1, 3, 4, 5, 6, 1_000]
+    values = ", ".join(f"('{i}'::xid)" for i in ids)
+    with engine.connect() as conn:
+        taken = conn.execute(
+            sa.text(f"SELECT xmin::text::bigint FROM (VALUES {values}) v(xmin) WHERE {xmin_condition(horizon, until)}")
+        ).scalars()
+        assert sorted(taken) == [3, 4, WRAP - 3, WRAP - 2, WRAP - 1]
+    engine.dispose()
 
 
 def test_the_xmin_condition_takes_exactly_the_ids_from_the_horizon_to_now_across_the_wraparound(pg_url):
