@@ -13,8 +13,8 @@ read again (and found unchanged) until it ends.
 
 `xmin` is a 32-bit transaction id that wraps around; the horizon is kept as a 64-bit `xid8`
 (epoch and id). Where few transactions ran since the horizon (up to `XID_SET_LIMIT`, the usual
-case for runs a minute apart), the read names them: `xmin IN (ids from the horizon to this
-run's snapshot)`, a hashed lookup that PostgreSQL may run in parallel workers. A transaction that
+case for runs a minute apart), the read names them: `xmin = ANY(ids from the horizon to this
+run's snapshot)`, a constant list PostgreSQL hashes and may look up in parallel workers. A transaction that
 commits after this run's snapshot is past that range, and at or past this run's horizon: the next
 run reads it. Otherwise the read compares with `age(xmin)`, which PostgreSQL computes modulo 2^32
 from the same "now" within a statement: a row is new when `0 <= age(xmin) <= age(horizon)`
